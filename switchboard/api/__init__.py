@@ -1,0 +1,1 @@
+"""HTTP only: parse and validate requests, render Telnyx-shaped JSON and errors."""

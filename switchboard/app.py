@@ -1,0 +1,83 @@
+"""The ASGI application: `/v2` API, `/healthz`, and the workers' lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from switchboard.api import errors as api_errors
+from switchboard.api.auth import KeyCache
+from switchboard.api.responses import JSON
+from switchboard.api.routes import messages, numbers, profiles
+from switchboard.config import Settings
+from switchboard.domain.errors import ApiError
+from switchboard.services import accounts
+from switchboard.services.numbers import ensure_sandbox_numbers
+from switchboard.services.runtime import Runtime
+from switchboard.store import migrate
+from switchboard.store.database import create_engine
+from switchboard.workers.supervisor import Workers
+
+
+@dataclass(frozen=True)
+class ReadyInfo:
+    """What start-up prints: how to reach the API and what was set up."""
+
+    settings: Settings
+    startup: accounts.StartupInfo
+    sandbox_numbers: list[str]
+
+
+async def healthz(_request: Request) -> Response:
+    return JSON({"status": "ok"})
+
+
+def api_routes() -> list[Route]:
+    return [*profiles.routes, *numbers.routes, *messages.routes]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    run_workers: bool = True,
+    on_ready: Callable[[ReadyInfo], None] | None = None,
+) -> Starlette:
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        await migrate.upgrade(engine)
+        rt = Runtime(settings=settings, engine=engine)
+        startup = await accounts.ensure_default_account(rt)
+        sandbox_numbers: list[str] = []
+        if settings.mode == "sandbox":
+            sandbox_numbers = await ensure_sandbox_numbers(rt, startup.account_id)
+        app.state.runtime = rt
+        app.state.key_cache = KeyCache()
+        workers = Workers(rt) if run_workers else None
+        if workers:
+            await workers.start()
+        if on_ready:
+            on_ready(ReadyInfo(settings, startup, sandbox_numbers))
+        try:
+            yield
+        finally:
+            if workers:
+                await workers.stop()
+            await engine.dispose()
+
+    return Starlette(
+        routes=[Route("/healthz", healthz), Mount("/v2", routes=api_routes())],
+        exception_handlers={
+            ApiError: api_errors.api_error_handler,
+            HTTPException: api_errors.http_error_handler,
+            Exception: api_errors.unexpected_error_handler,
+        },
+        lifespan=lifespan,
+    )

@@ -1,0 +1,1 @@
+"""Carriers: the networks messages leave and arrive through (sandbox, SMPP)."""

@@ -1,0 +1,176 @@
+"""The `switchboard` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from switchboard.config import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        getattr(args, "config", None),
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        database_url=getattr(args, "db", None),
+    )
+
+
+def _banner(info: object) -> None:
+    from switchboard.app import ReadyInfo
+
+    assert isinstance(info, ReadyInfo)
+    s, startup = info.settings, info.startup
+    lines = [
+        f"Switchboard {s.mode} ready",
+        f"  API:          {s.api_base_url}   (Telnyx SDK: base_url=\"{s.api_base_url}\")",
+    ]
+    if startup.new_api_key:
+        lines.append(f"  API key:      {startup.new_api_key}   (shown once; keep it)")
+    elif startup.configured_api_key:
+        lines.append("  API key:      from SWITCHBOARD_API_KEY")
+    else:
+        lines.append("  API key:      created at first start; `switchboard keys create` makes another")
+    lines.append(f"  Webhook key:  {startup.webhook_public_key}   (Telnyx SDK: public_key=…)")
+    if info.sandbox_numbers:
+        lines.append(f"  Numbers:      {', '.join(info.sandbox_numbers)}")
+    lines.append(f"  Database:     {s.database_url}")
+    print("\n".join(lines), flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from switchboard.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings, on_ready=_banner)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+    )
+    uvicorn.Server(config).run()
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from switchboard.store import migrate
+    from switchboard.store.database import create_engine
+
+    settings = _settings(args)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print(f"Database at {settings.database_url} is up to date.")
+    return 0
+
+
+def _with_runtime(args: argparse.Namespace, action: object) -> object:
+    from switchboard.services import accounts
+    from switchboard.services.runtime import Runtime
+    from switchboard.store import migrate
+    from switchboard.store.database import create_engine
+
+    settings = _settings(args)
+
+    async def run() -> object:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+            rt = Runtime(settings=settings, engine=engine)
+            await accounts.ensure_default_account(rt)
+            assert callable(action)
+            return await action(rt)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    from switchboard.services import accounts
+
+    if args.keys_command == "create":
+        key = _with_runtime(args, lambda rt: accounts.create_api_key(rt, args.label))
+        print(key)
+    elif args.keys_command == "list":
+        rows = _with_runtime(args, accounts.list_api_keys)
+        assert isinstance(rows, list)
+        for row in rows:
+            state = "revoked" if row["revoked_at"] else "active"
+            print(f"{row['id']}  {row['prefix']}…  {state:8} {row['label']}")
+    elif args.keys_command == "revoke":
+        count = _with_runtime(args, lambda rt: accounts.revoke_api_key(rt, args.key_id))
+        if not count:
+            print(f"No active key matches {args.key_id!r}.", file=sys.stderr)
+            return 1
+        print(f"Revoked {count} key(s).")
+    elif args.keys_command == "show":
+        info = _with_runtime(args, accounts.ensure_default_account)
+        assert isinstance(info, accounts.StartupInfo)
+        print(info.webhook_public_key)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Self-hosted messaging, Telnyx API v2 compatible."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
+        p.add_argument("--config", help="TOML configuration file")
+
+    serve = sub.add_parser("serve", help="run API, workers and the sandbox network")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    common(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply database migrations")
+    common(migrate)
+    migrate.set_defaults(func=cmd_migrate)
+
+    keys = sub.add_parser("keys", help="API keys and the webhook signing key")
+    common(keys)
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create an API key and print it")
+    create.add_argument("--label", default="created with `switchboard keys create`")
+    keys_sub.add_parser("list", help="list API keys")
+    revoke = keys_sub.add_parser("revoke", help="revoke an API key by id or prefix")
+    revoke.add_argument("key_id")
+    keys_sub.add_parser("show", help="print the webhook signing public key (base64)")
+    keys.set_defaults(func=cmd_keys)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

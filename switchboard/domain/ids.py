@@ -1,0 +1,32 @@
+"""Identifiers: time-ordered UUIDs (v7), so new rows land at the end of indexes."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+
+
+def new_id() -> str:
+    """A UUIDv7 string (RFC 9562): 48-bit Unix milliseconds, then random bits."""
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a (12 bits)
+    value |= 0b10 << 62  # variant
+    value |= rand & ((1 << 62) - 1)  # rand_b
+    return str(uuid.UUID(int=value))
+
+
+def new_numeric_id() -> str:
+    """A numeric-looking string id, the shape Telnyx uses for phone numbers."""
+    return str((time.time_ns() // 1000) * 1000 + int.from_bytes(os.urandom(2), "big") % 1000)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return True

@@ -1,0 +1,39 @@
+"""What every use case needs: settings, the database, the carriers, and wake-up signals."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from switchboard.config import Settings
+
+# Work that must commit together with status changes: (conn, changed rows, now).
+TransitionHook = Callable[[AsyncConnection, Sequence[dict[str, Any]], datetime], Awaitable[None]]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    # Set when new work is queued so idle workers wake at once instead of at their next poll.
+    dispatch_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    transition_hooks: list[TransitionHook] = field(default_factory=list)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.begin() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            yield conn
+
+    def wake_dispatcher(self) -> None:
+        self.dispatch_wakeup.set()

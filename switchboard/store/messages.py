@@ -1,0 +1,166 @@
+"""Messages: the rows that are also the dispatcher's queue, and their event history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.store.schema import message_events, messages
+
+
+async def insert_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(messages.insert(), list(rows))
+
+
+async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(message_events.insert(), list(rows))
+
+
+async def get_message(
+    conn: AsyncConnection, account_id: str, message_id: str, *, received_after: datetime
+) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            sa.select(messages).where(
+                messages.c.id == message_id,
+                messages.c.account_id == account_id,
+                messages.c.received_at >= received_after,
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def get_message_by_id(conn: AsyncConnection, message_id: str) -> dict[str, Any] | None:
+    row = (await conn.execute(sa.select(messages).where(messages.c.id == message_id))).first()
+    return dict(row._mapping) if row else None
+
+
+async def claim_due(
+    conn: AsyncConnection, worker_id: str, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    """Move up to `limit` due queued rows to `sending`, owned by `worker_id`, and return them.
+
+    On PostgreSQL the inner select skips rows other workers hold; on SQLite the single
+    writer lock makes the update atomic on its own.
+    """
+    due = (
+        sa.select(messages.c.id)
+        .where(messages.c.status == "queued", messages.c.next_attempt_at <= now)
+        .order_by(messages.c.next_attempt_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    result = await conn.execute(
+        messages.update()
+        .where(messages.c.id.in_(due), messages.c.status == "queued")
+        .values(
+            status="sending",
+            claimed_by=worker_id,
+            claimed_at=now,
+            attempts=messages.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*messages.c)
+    )
+    return [dict(r._mapping) for r in result]
+
+
+async def transition(
+    conn: AsyncConnection,
+    message_id: str,
+    from_statuses: Iterable[str],
+    values: dict[str, Any],
+) -> dict[str, Any] | None:
+    """Update a message only if it is still in one of `from_statuses`; the new row or None.
+
+    The status guard is what makes duplicate receipts and racing workers harmless.
+    """
+    result = await conn.execute(
+        messages.update()
+        .where(messages.c.id == message_id, messages.c.status.in_(list(from_statuses)))
+        .values(**values)
+        .returning(*messages.c)
+    )
+    row = result.first()
+    return dict(row._mapping) if row else None
+
+
+async def find_by_carrier_ref(
+    conn: AsyncConnection, carrier: str, carrier_message_id: str
+) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            sa.select(messages).where(
+                messages.c.carrier == carrier, messages.c.carrier_message_id == carrier_message_id
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def stale_sending(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:
+    """Rows left in `sending` since before `cutoff`: their worker died mid-submit."""
+    rows = await conn.execute(
+        sa.select(messages).where(messages.c.status == "sending", messages.c.claimed_at < cutoff)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def awaiting_receipt(
+    conn: AsyncConnection, carrier: str, limit: int = 10_000
+) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(messages)
+        .where(messages.c.status == "sent", messages.c.carrier == carrier)
+        .order_by(messages.c.sent_at)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def sent_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(messages)
+        .where(messages.c.status == "sent", messages.c.sent_at < cutoff)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def queued_past_deadline(
+    conn: AsyncConnection, now: datetime, limit: int
+) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(messages)
+        .where(messages.c.status == "queued", messages.c.valid_until < now)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
+    """When the earliest queued row becomes due (for the dispatcher's sleep)."""
+    row = (
+        await conn.execute(
+            sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status == "queued")
+        )
+    ).first()
+    value = row[0] if row else None
+    return value  # type: ignore[no-any-return]
+
+
+async def events_for(conn: AsyncConnection, message_id: str) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(message_events)
+        .where(message_events.c.message_id == message_id)
+        .order_by(message_events.c.occurred_at, message_events.c.id)
+    )
+    return [dict(r._mapping) for r in rows]

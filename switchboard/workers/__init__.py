@@ -1,0 +1,1 @@
+"""Long-running loops: dispatcher, carrier event intake, maintenance."""

@@ -1,0 +1,27 @@
+"""Periodic housekeeping: requeue abandoned claims, give up on receipts that never came."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from switchboard.services import delivery
+from switchboard.services.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+async def run_maintenance(rt: Runtime, stopping: asyncio.Event, interval: float = 5.0) -> None:
+    while not stopping.is_set():
+        try:
+            requeued = await delivery.recover_stale(rt)
+            if requeued:
+                log.warning("requeued %d message(s) abandoned in 'sending'", requeued)
+                rt.wake_dispatcher()
+            await delivery.unconfirm_overdue(rt)
+        except Exception:
+            log.exception("maintenance pass failed")
+        try:
+            await asyncio.wait_for(stopping.wait(), interval)
+        except TimeoutError:
+            pass
