@@ -27,14 +27,16 @@ def _banner(info: object) -> None:
     s, startup = info.settings, info.startup
     lines = [
         f"Switchboard {s.mode} ready",
-        f"  API:          {s.api_base_url}   (Telnyx SDK: base_url=\"{s.api_base_url}\")",
+        f'  API:          {s.api_base_url}   (Telnyx SDK: base_url="{s.api_base_url}")',
     ]
     if startup.new_api_key:
         lines.append(f"  API key:      {startup.new_api_key}   (shown once; keep it)")
     elif startup.configured_api_key:
         lines.append("  API key:      from SWITCHBOARD_API_KEY")
     else:
-        lines.append("  API key:      created at first start; `switchboard keys create` makes another")
+        lines.append(
+            "  API key:      created at first start; `switchboard keys create` makes another"
+        )
     lines.append(f"  Webhook key:  {startup.webhook_public_key}   (Telnyx SDK: public_key=…)")
     if info.sandbox_numbers:
         lines.append(f"  Numbers:      {', '.join(info.sandbox_numbers)}")
@@ -128,6 +130,16 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts(args: argparse.Namespace) -> int:
+    from switchboard.services import accounts
+
+    result = _with_runtime(args, lambda rt: accounts.create_account(rt, args.name))
+    assert isinstance(result, tuple)
+    account_id, key = result
+    print(f"account {account_id}\napi key {key}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard", description="Self-hosted messaging, Telnyx API v2 compatible."
@@ -135,30 +147,37 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log at debug level")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def common(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
-        p.add_argument("--config", help="TOML configuration file")
+    shared = argparse.ArgumentParser(add_help=False)
+    shared.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
+    shared.add_argument("--config", help="TOML configuration file")
 
     serve = sub.add_parser("serve", help="run API, workers and the sandbox network")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8080)")
-    common(serve)
+    serve.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
+    serve.add_argument("--config", help="TOML configuration file")
     serve.set_defaults(func=cmd_serve)
 
-    migrate = sub.add_parser("migrate", help="apply database migrations")
-    common(migrate)
+    migrate = sub.add_parser("migrate", parents=[shared], help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)
 
     keys = sub.add_parser("keys", help="API keys and the webhook signing key")
-    common(keys)
     keys_sub = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_sub.add_parser("create", help="create an API key and print it")
+    create = keys_sub.add_parser("create", parents=[shared], help="create an API key, print it")
     create.add_argument("--label", default="created with `switchboard keys create`")
-    keys_sub.add_parser("list", help="list API keys")
-    revoke = keys_sub.add_parser("revoke", help="revoke an API key by id or prefix")
+    keys_sub.add_parser("list", parents=[shared], help="list API keys")
+    revoke = keys_sub.add_parser("revoke", parents=[shared], help="revoke a key by id or prefix")
     revoke.add_argument("key_id")
-    keys_sub.add_parser("show", help="print the webhook signing public key (base64)")
+    keys_sub.add_parser("show", parents=[shared], help="print the webhook public key (base64)")
     keys.set_defaults(func=cmd_keys)
+
+    accounts_cmd = sub.add_parser("accounts", help="accounts (one per tenant)")
+    accounts_sub = accounts_cmd.add_subparsers(dest="accounts_command", required=True)
+    create_account = accounts_sub.add_parser(
+        "create", parents=[shared], help="create an account and its first key"
+    )
+    create_account.add_argument("name")
+    accounts_cmd.set_defaults(func=cmd_accounts)
     return parser
 
 

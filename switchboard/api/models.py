@@ -102,7 +102,7 @@ class ProfileFields(Body):
     @classmethod
     def _money(cls, value: str | None) -> str | None:
         if value is not None and not MONEY.match(value):
-            raise ValueError("must be a decimal amount as a string, e.g. \"100.00\"")
+            raise ValueError('must be a decimal amount as a string, e.g. "100.00"')
         return value
 
     def given(self) -> dict[str, Any]:

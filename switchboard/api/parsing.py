@@ -37,7 +37,8 @@ async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str,
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type and not (content_type == "application/json" or content_type.endswith("+json")):
         raise ApiError(
-            errors.UNSUPPORTED_MEDIA_TYPE, "Send the body as JSON with Content-Type application/json."
+            errors.UNSUPPORTED_MEDIA_TYPE,
+            "Send the body as JSON with Content-Type application/json.",
         )
     try:
         value = json.loads(raw)
@@ -58,7 +59,9 @@ def validate(model: type[Model], body: dict[str, Any]) -> Model:
         return model.model_validate(body)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = tuple(p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function")))
+        loc = tuple(
+            p for p in first["loc"] if not (isinstance(p, str) and p.startswith("function"))
+        )
         field = pointer(loc) if loc else None
         if first["type"] == "missing":
             name = loc[-1] if loc else "parameter"

@@ -98,7 +98,9 @@ class ApiError(Exception):
             source["parameter"] = self.parameter
         if source:
             item["source"] = source
-        item["meta"] = {"url": f"https://developers.telnyx.com/docs/overview/errors/{self.kind.code}"}
+        item["meta"] = {
+            "url": f"https://developers.telnyx.com/docs/overview/errors/{self.kind.code}"
+        }
         return item
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 
-def message_cost(rates: dict[str, dict[str, str]], message_type: str, country: str, parts: int) -> str:
+def message_cost(
+    rates: dict[str, dict[str, str]], message_type: str, country: str, parts: int
+) -> str:
     """Decimal string (Telnyx sends money as strings), e.g. `"0.0080"` for two US parts.
 
     MMS is billed per message, SMS per part. Unknown countries use the `*` rate.

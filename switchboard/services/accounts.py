@@ -78,6 +78,16 @@ async def authenticate(rt: Runtime, key: str) -> str | None:
         return await account_store.account_for_key(conn, key)
 
 
+async def create_account(rt: Runtime, name: str) -> tuple[str, str]:
+    """A new, empty account and its first API key (operators hosting several tenants)."""
+    account_id, key, now = new_id(), generate_api_key(), utcnow()
+    async with rt.transaction() as conn:
+        await account_store.insert_account(conn, account_id, name, now)
+        await account_store.insert_api_key(conn, new_id(), account_id, key, "first key", now)
+        await _ensure_signing_key(conn, account_id, rt.settings.webhook_signing_key)
+    return account_id, key
+
+
 async def create_api_key(rt: Runtime, label: str) -> str:
     key = generate_api_key()
     async with rt.transaction() as conn:

@@ -108,7 +108,9 @@ async def apply_delivery_report(rt: Runtime, report: DeliveryReport) -> bool:
     """Finalize the message a receipt refers to. False when no such message is known (yet)."""
     now = utcnow()
     async with rt.transaction() as conn:
-        row = await message_store.find_by_carrier_ref(conn, report.carrier, report.carrier_message_id)
+        row = await message_store.find_by_carrier_ref(
+            conn, report.carrier, report.carrier_message_id
+        )
         if row is None:
             return False
         if row["status"] in TERMINAL or not can_transition(row["status"], report.status):

@@ -14,7 +14,9 @@ from switchboard.services.runtime import Runtime
 from switchboard.store import messages as message_store
 
 
-def event_row(message: dict[str, Any], status: str, now: datetime, detail: Any = None) -> dict[str, Any]:
+def event_row(
+    message: dict[str, Any], status: str, now: datetime, detail: Any = None
+) -> dict[str, Any]:
     return {
         "id": new_id(),
         "account_id": message["account_id"],

@@ -64,7 +64,9 @@ async def send_message(
     if message_type == "MMS" and not request.media_urls:
         raise ApiError(errors.MISSING_PARAMETER, "MMS needs media_urls.", pointer="/media_urls")
     if message_type == "SMS" and not request.text:
-        raise ApiError(errors.MISSING_PARAMETER, "The 'text' parameter is required.", pointer="/text")
+        raise ApiError(
+            errors.MISSING_PARAMETER, "The 'text' parameter is required.", pointer="/text"
+        )
     if request.from_ is None:
         raise ApiError(
             errors.MISSING_PARAMETER,
@@ -83,7 +85,9 @@ async def send_message(
             )
         if sender["number_kind"] not in ("long_code", "toll_free"):
             raise ApiError(
-                errors.INVALID_FROM, "'from' must be a long code or toll-free number.", pointer="/from"
+                errors.INVALID_FROM,
+                "'from' must be a long code or toll-free number.",
+                pointer="/from",
             )
         if sender["messaging_profile_id"] is None:
             raise ApiError(
@@ -93,18 +97,24 @@ async def send_message(
             )
         profile = await profile_store.get_profile(conn, account_id, sender["messaging_profile_id"])
         assert profile is not None
-        if request.messaging_profile_id is not None and request.messaging_profile_id != profile["id"]:
-            if not is_uuid(request.messaging_profile_id) or not await profile_store.get_profile(
-                conn, account_id, request.messaging_profile_id
-            ):
-                raise ApiError(
-                    errors.ASSOCIATED_NOT_FOUND,
-                    "The messaging profile does not exist.",
-                    pointer="/messaging_profile_id",
-                )
+        other_profile = request.messaging_profile_id
+        if (
+            other_profile is not None
+            and other_profile != profile["id"]
+            and not (
+                is_uuid(other_profile)
+                and await profile_store.get_profile(conn, account_id, other_profile)
+            )
+        ):
+            raise ApiError(
+                errors.ASSOCIATED_NOT_FOUND,
+                "The messaging profile does not exist.",
+                pointer="/messaging_profile_id",
+            )
         _check_profile_allows(profile, destination.country)
 
         text = request.text or ""
+        encoding: str
         if message_type == "SMS":
             try:
                 encoded = analyze(text, request.encoding)
@@ -123,7 +133,13 @@ async def send_message(
             sent_text, encoding, parts = encoded.text, encoded.encoding, encoded.parts
             num_chars, smart_applied = encoded.num_chars, encoded.smart_encoding_applied
         else:
-            sent_text, encoding, parts, num_chars, smart_applied = text, "UTF-8", 1, len(text), False
+            sent_text, encoding, parts, num_chars, smart_applied = (
+                text,
+                "UTF-8",
+                1,
+                len(text),
+                False,
+            )
 
         row = {
             "id": new_id(),
@@ -142,14 +158,19 @@ async def send_message(
             "text": text,
             "sent_text": sent_text,
             "subject": request.subject,
-            "media": [{"url": u, "content_type": None, "sha256": None, "size": None} for u in request.media_urls],
+            "media": [
+                {"url": u, "content_type": None, "sha256": None, "size": None}
+                for u in request.media_urls
+            ],
             "encoding": encoding,
             "parts": parts,
             "num_chars": num_chars,
             "smart_encoding_applied": smart_applied,
             "tags": [],
             "errors": [],
-            "cost_amount": message_cost(rt.settings.rates, message_type, destination.country, parts),
+            "cost_amount": message_cost(
+                rt.settings.rates, message_type, destination.country, parts
+            ),
             "cost_currency": rt.settings.currency,
             "status": "queued",
             "received_at": now,

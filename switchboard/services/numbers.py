@@ -35,7 +35,7 @@ async def _add_number(
             errors.NUMBER_UNAVAILABLE, f"{e164} is already in use by an account.", pointer=pointer
         )
     now = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "id": new_numeric_id(),
         "account_id": account_id,
         "phone_number": e164,
@@ -74,7 +74,9 @@ async def order_numbers(
                 pointer="/messaging_profile_id",
             )
         if len(set(numbers)) != len(numbers):
-            raise ApiError(errors.INVALID_PARAMETER, "A number appears twice.", pointer="/phone_numbers")
+            raise ApiError(
+                errors.INVALID_PARAMETER, "A number appears twice.", pointer="/phone_numbers"
+            )
         order_id = new_id()
         now = utcnow()
         items = []
@@ -128,7 +130,9 @@ async def get_number(rt: Runtime, account_id: str, id_or_e164: str) -> dict[str,
     return row
 
 
-async def list_numbers(rt: Runtime, account_id: str, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+async def list_numbers(
+    rt: Runtime, account_id: str, **filters: Any
+) -> tuple[list[dict[str, Any]], int]:
     async with rt.read() as conn:
         return await number_store.list_numbers(conn, account_id, **filters)
 

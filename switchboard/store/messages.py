@@ -154,7 +154,7 @@ async def next_due_at(conn: AsyncConnection) -> datetime | None:
         )
     ).first()
     value = row[0] if row else None
-    return value  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return,unused-ignore]
 
 
 async def events_for(conn: AsyncConnection, message_id: str) -> list[dict[str, Any]]:

@@ -13,7 +13,9 @@ from switchboard.store.schema import messaging_profiles, number_orders, phone_nu
 
 async def number_taken(conn: AsyncConnection, e164: str) -> bool:
     row = (
-        await conn.execute(sa.select(phone_numbers.c.id).where(phone_numbers.c.phone_number == e164))
+        await conn.execute(
+            sa.select(phone_numbers.c.id).where(phone_numbers.c.phone_number == e164)
+        )
     ).first()
     return row is not None
 
@@ -45,13 +47,17 @@ def _with_profile_name() -> sa.Select[Any]:
     )
 
 
-async def get_number(conn: AsyncConnection, account_id: str, id_or_e164: str) -> dict[str, Any] | None:
+async def get_number(
+    conn: AsyncConnection, account_id: str, id_or_e164: str
+) -> dict[str, Any] | None:
     """A number of the account, by its id or its E.164 value."""
     row = (
         await conn.execute(
             _with_profile_name().where(
                 phone_numbers.c.account_id == account_id,
-                sa.or_(phone_numbers.c.id == id_or_e164, phone_numbers.c.phone_number == id_or_e164),
+                sa.or_(
+                    phone_numbers.c.id == id_or_e164, phone_numbers.c.phone_number == id_or_e164
+                ),
             )
         )
     ).first()

@@ -15,7 +15,9 @@ async def insert_profile(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(messaging_profiles.insert().values(**values))
 
 
-async def get_profile(conn: AsyncConnection, account_id: str, profile_id: str) -> dict[str, Any] | None:
+async def get_profile(
+    conn: AsyncConnection, account_id: str, profile_id: str
+) -> dict[str, Any] | None:
     row = (
         await conn.execute(
             sa.select(messaging_profiles).where(

@@ -50,7 +50,9 @@ messaging_profiles = sa.Table(
     "messaging_profiles",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column(
+        "account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True
+    ),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),
     sa.Column("webhook_url", sa.Text),
@@ -81,7 +83,9 @@ phone_numbers = sa.Table(
     "phone_numbers",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column(
+        "account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True
+    ),
     sa.Column("phone_number", sa.String(32), nullable=False, unique=True),
     sa.Column("country_code", sa.String(2), nullable=False),
     sa.Column("number_kind", sa.String(16), nullable=False),  # long_code | toll_free
@@ -104,7 +108,9 @@ number_orders = sa.Table(
     "number_orders",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True),
+    sa.Column(
+        "account_id", sa.String(36), sa.ForeignKey("accounts.id"), nullable=False, index=True
+    ),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("messaging_profile_id", sa.String(36)),
     sa.Column("customer_reference", sa.String(255)),

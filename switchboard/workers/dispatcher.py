@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 
 class Dispatcher:
-    def __init__(self, rt: Runtime, carrier: Carrier, worker_id: str, concurrency: int = 64) -> None:
+    def __init__(
+        self, rt: Runtime, carrier: Carrier, worker_id: str, concurrency: int = 64
+    ) -> None:
         self.rt = rt
         self.carrier = carrier
         self.worker_id = worker_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from switchboard.services import delivery
@@ -21,7 +22,5 @@ async def run_maintenance(rt: Runtime, stopping: asyncio.Event, interval: float 
             await delivery.unconfirm_overdue(rt)
         except Exception:
             log.exception("maintenance pass failed")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stopping.wait(), interval)
-        except TimeoutError:
-            pass

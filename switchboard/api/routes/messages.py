@@ -14,7 +14,7 @@ from switchboard.domain import errors
 from switchboard.domain.errors import ApiError
 from switchboard.domain.resources import message_resource
 from switchboard.services import messages
-from switchboard.services.messages import SendRequest, SenderMode
+from switchboard.services.messages import SenderMode, SendRequest
 
 
 def _send_request(body: MessageSend) -> SendRequest:
@@ -59,7 +59,9 @@ async def send_long_code(request: Request) -> Response:
 
 async def retrieve(request: Request) -> Response:
     account_id = await require_account(request)
-    row = await messages.get_message(request.app.state.runtime, account_id, request.path_params["id"])
+    row = await messages.get_message(
+        request.app.state.runtime, account_id, request.path_params["id"]
+    )
     return responses.data(message_resource([row], account_id))
 
 

@@ -29,7 +29,9 @@ async def create_order(request: Request) -> Response:
 
 async def get_order(request: Request) -> Response:
     account_id = await require_account(request)
-    order = await numbers.get_order(request.app.state.runtime, account_id, request.path_params["id"])
+    order = await numbers.get_order(
+        request.app.state.runtime, account_id, request.path_params["id"]
+    )
     return responses.data(number_order(order))
 
 
