@@ -18,7 +18,7 @@ run: $(STAMP)
 	$(BIN)/switchboard serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check switchboard tests bench
+	$(BIN)/ruff check switchboard tests $(wildcard bench)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
