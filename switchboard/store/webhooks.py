@@ -1,0 +1,291 @@
+"""Webhook events, deliveries (the sender's queue) and attempts; signing keys in rotation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.store.pagination import fetch_page
+from switchboard.store.schema import (
+    signing_keys,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
+)
+
+
+async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(webhook_events.insert(), list(rows))
+
+
+async def insert_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(webhook_deliveries.insert(), list(rows))
+
+
+def _earlier_unsettled() -> sa.Exists:
+    """An earlier delivery of the same message is being tried, or has not been tried yet.
+
+    Keeps `message.sent` ahead of `message.finalized` for a receiver that answers, without
+    letting a failing receiver hold later events back past the first round.
+    """
+    other = webhook_deliveries.alias("earlier")
+    d = webhook_deliveries.c
+    return (
+        sa.select(other.c.id)
+        .where(
+            other.c.message_id == d.message_id,
+            other.c.id != d.id,
+            sa.or_(
+                other.c.created_at < d.created_at,
+                sa.and_(other.c.created_at == d.created_at, other.c.id < d.id),
+            ),
+            sa.or_(
+                other.c.status == "delivering",
+                sa.and_(other.c.status == "pending", other.c.attempt_count == 0),
+            ),
+        )
+        .exists()
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    busy_hosts: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """Move up to `limit` due pending deliveries to `delivering`, owned by `worker_id`.
+
+    Rows whose first target is on a host in `busy_hosts` stay queued, so one slow receiver
+    cannot fill the sender. Each returned row carries its event's `data` text as `event_data`.
+    On PostgreSQL the inner select skips rows other workers hold.
+    """
+    d = webhook_deliveries.c
+    due = (
+        sa.select(d.id)
+        .where(d.status == "pending", d.next_attempt_at <= now, ~_earlier_unsettled())
+        .order_by(d.next_attempt_at, d.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if busy_hosts:
+        due = due.where(d.target_host.not_in(list(busy_hosts)))
+    result = await conn.execute(
+        webhook_deliveries.update()
+        .where(d.id.in_(due.scalar_subquery()), d.status == "pending")
+        .values(status="delivering", claimed_by=worker_id, claimed_at=now, updated_at=now)
+        .returning(*webhook_deliveries.c)
+    )
+    rows = [dict(r._mapping) for r in result]
+    if not rows:
+        return rows
+    data = await event_data(conn, [r["event_id"] for r in rows])
+    for row in rows:
+        row["event_data"] = data[row["event_id"]]
+    rows.sort(key=lambda r: (r["next_attempt_at"], r["created_at"]))
+    return rows
+
+
+async def event_data(conn: AsyncConnection, event_ids: Sequence[str]) -> dict[str, str]:
+    result = await conn.execute(
+        sa.select(webhook_events.c.id, webhook_events.c.data).where(
+            webhook_events.c.id.in_(list(set(event_ids)))
+        )
+    )
+    return {r.id: r.data for r in result}
+
+
+async def insert_attempt(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(webhook_attempts.insert().values(**values))
+
+
+async def update_claimed(
+    conn: AsyncConnection, delivery_id: str, worker_id: str, values: dict[str, Any]
+) -> bool:
+    """Update a delivery this worker still holds; False if its claim was lost meanwhile."""
+    result = await conn.execute(
+        webhook_deliveries.update()
+        .where(
+            webhook_deliveries.c.id == delivery_id,
+            webhook_deliveries.c.status == "delivering",
+            webhook_deliveries.c.claimed_by == worker_id,
+        )
+        .values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def requeue_claimed(
+    conn: AsyncConnection, now: datetime, *, claimed_before: datetime, worker_id: str | None = None
+) -> int:
+    """Claims older than `claimed_before` (of `worker_id`, or anyone's) → pending, due now."""
+    d = webhook_deliveries.c
+    query = webhook_deliveries.update().where(
+        d.status == "delivering", d.claimed_at < claimed_before
+    )
+    if worker_id is not None:
+        query = query.where(d.claimed_by == worker_id)
+    result = await conn.execute(
+        query.values(status="pending", next_attempt_at=now, claimed_by=None, updated_at=now)
+    )
+    return result.rowcount or 0
+
+
+async def next_due_at(conn: AsyncConnection) -> datetime | None:
+    """When the earliest pending delivery becomes due (for the sender's sleep)."""
+    value: datetime | None = (
+        await conn.execute(
+            sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
+                webhook_deliveries.c.status == "pending"
+            )
+        )
+    ).scalar()
+    return value
+
+
+# --- reading deliveries -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    status: str | None = None  # delivered | failed
+    event_types: tuple[str, ...] = ()
+    webhook_contains: str | None = None
+    attempts_contains: str | None = None
+    started_gte: datetime | None = None
+    started_lte: datetime | None = None
+    finished_gte: datetime | None = None
+    finished_lte: datetime | None = None
+
+
+def _with_event() -> sa.Select[Any]:
+    return sa.select(webhook_deliveries, webhook_events.c.data.label("event_data")).join(
+        webhook_events, webhook_events.c.id == webhook_deliveries.c.event_id
+    )
+
+
+async def list_deliveries(
+    conn: AsyncConnection,
+    account_id: str,
+    flt: DeliveryFilter,
+    page_number: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int]:
+    d = webhook_deliveries.c
+    query = _with_event().where(d.account_id == account_id)
+    if flt.status is not None:
+        query = query.where(d.status == flt.status)
+    if flt.event_types:
+        query = query.where(d.event_type.in_(list(flt.event_types)))
+    if flt.webhook_contains:
+        query = query.where(webhook_events.c.data.contains(flt.webhook_contains, autoescape=True))
+    if flt.attempts_contains:
+        text = flt.attempts_contains
+        a = webhook_attempts.c
+        query = query.where(
+            sa.select(a.id)
+            .where(
+                a.delivery_id == d.id,
+                sa.or_(
+                    a.url.contains(text, autoescape=True),
+                    a.response_body.contains(text, autoescape=True),
+                    a.error_detail.contains(text, autoescape=True),
+                    a.status == text,
+                    sa.cast(a.response_status, sa.String).contains(text, autoescape=True),
+                ),
+            )
+            .exists()
+        )
+    if flt.started_gte is not None:
+        query = query.where(d.started_at >= flt.started_gte)
+    if flt.started_lte is not None:
+        query = query.where(d.started_at <= flt.started_lte)
+    if flt.finished_gte is not None:
+        query = query.where(d.finished_at >= flt.finished_gte)
+    if flt.finished_lte is not None:
+        query = query.where(d.finished_at <= flt.finished_lte)
+    query = query.order_by(d.created_at.desc(), d.id.desc())
+    return await fetch_page(conn, query, page_number, page_size)
+
+
+async def get_delivery(
+    conn: AsyncConnection, account_id: str, delivery_id: str
+) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            _with_event().where(
+                webhook_deliveries.c.account_id == account_id,
+                webhook_deliveries.c.id == delivery_id,
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def attempts_for(
+    conn: AsyncConnection, delivery_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Attempts of each delivery, newest first."""
+    out: dict[str, list[dict[str, Any]]] = {i: [] for i in delivery_ids}
+    if not delivery_ids:
+        return out
+    rows = await conn.execute(
+        sa.select(webhook_attempts)
+        .where(webhook_attempts.c.delivery_id.in_(list(delivery_ids)))
+        .order_by(webhook_attempts.c.number.desc(), webhook_attempts.c.started_at.desc())
+    )
+    for r in rows:
+        out[r.delivery_id].append(dict(r._mapping))
+    return out
+
+
+# --- signing keys ----------------------------------------------------------------------
+
+
+async def signing_keys_in_use(
+    conn: AsyncConnection, account_ids: Sequence[str], now: datetime
+) -> list[dict[str, Any]]:
+    """Keys that sign at `now`: current (never retired) and retiring ones still in grace."""
+    rows = await conn.execute(
+        sa.select(signing_keys)
+        .where(
+            signing_keys.c.account_id.in_(list(account_ids)),
+            sa.or_(signing_keys.c.retired_at.is_(None), signing_keys.c.retired_at > now),
+        )
+        .order_by(signing_keys.c.created_at.desc(), signing_keys.c.id.desc())
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def retire_signing_keys(
+    conn: AsyncConnection, account_id: str, now: datetime, until: datetime
+) -> list[dict[str, Any]]:
+    """End the account's current key(s) at `until`; keys already retiring end now at the latest.
+
+    Returns the keys that were current.
+    """
+    current = await conn.execute(
+        signing_keys.update()
+        .where(signing_keys.c.account_id == account_id, signing_keys.c.retired_at.is_(None))
+        .values(retired_at=until)
+        .returning(*signing_keys.c)
+    )
+    rows = [dict(r._mapping) for r in current]
+    await conn.execute(
+        signing_keys.update()
+        .where(
+            signing_keys.c.account_id == account_id,
+            signing_keys.c.retired_at > now,
+            signing_keys.c.id.not_in([r["id"] for r in rows] or [""]),
+        )
+        .values(retired_at=now)
+    )
+    return rows

@@ -1,0 +1,152 @@
+"""The webhook sender: claims due deliveries and tries their targets, one round per claim.
+
+Its own loop and its own HTTP client, so a slow or dead receiver never holds up message
+sending. Concurrency is bounded overall and per receiving host: deliveries whose host
+already has `per_host_limit` requests in flight are left queued, so one slow customer
+cannot take the slots other customers' webhooks need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+
+from switchboard.domain.clock import utcnow
+from switchboard.services import webhooks
+from switchboard.services.runtime import Runtime
+from switchboard.webhooks.client import WebhookClient
+
+log = logging.getLogger(__name__)
+
+RECOVERY_INTERVAL = 5.0  # seconds between checks for claims a dead worker left behind
+MIN_IDLE = 0.05  # due rows held back (busy host, earlier event in flight) are re-checked this often
+RESPONSE_CAP = 10 * 1024  # bytes of response body and headers kept per attempt
+
+
+class WebhookSender:
+    def __init__(self, rt: Runtime, worker_id: str, client: WebhookClient | None = None) -> None:
+        self.rt = rt
+        self.worker_id = worker_id
+        settings = rt.settings.webhooks
+        self.client = client or WebhookClient(
+            allow_private=rt.settings.webhooks_allow_private,
+            per_host_limit=settings.per_host_limit,
+            total_limit=settings.concurrency,
+            max_body_bytes=RESPONSE_CAP,
+            max_header_bytes=RESPONSE_CAP,
+        )
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._per_host: Counter[str] = Counter()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._last_recovery = 0.0
+
+    async def start(self) -> None:
+        released = await webhooks.release_own_claims(self.rt, self.worker_id)
+        if released:
+            log.warning("retrying %d webhook deliveries this worker held when it stopped", released)
+
+    def _busy_hosts(self) -> list[str]:
+        limit = self.rt.settings.webhooks.per_host_limit
+        return [host for host, n in self._per_host.items() if n >= limit]
+
+    async def run(self) -> None:
+        settings = self.rt.settings.webhooks
+        while not self._stopping.is_set():
+            await self._recover_if_due()
+            claimed: list[webhooks.Claimed] = []
+            free = settings.concurrency - len(self._inflight)
+            if free > 0:
+                try:
+                    claimed = await webhooks.claim(
+                        self.rt,
+                        self.worker_id,
+                        min(settings.batch_size, free),
+                        self._busy_hosts(),
+                    )
+                except Exception:
+                    log.exception("claiming webhook deliveries failed; retrying")
+            for item in claimed:
+                await self._slots.acquire()
+                self._per_host[item.host] += 1
+                task = asyncio.create_task(self._deliver(item))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if len(claimed) < settings.batch_size or free <= 0:
+                await self._idle(await self._sleep_for(settings.poll_interval))
+
+    async def _recover_if_due(self) -> None:
+        now = time.monotonic()
+        if now - self._last_recovery < RECOVERY_INTERVAL:
+            return
+        self._last_recovery = now
+        try:
+            requeued = await webhooks.recover_stale(self.rt)
+            if requeued:
+                log.warning("retrying %d webhook deliveries abandoned by a worker", requeued)
+        except Exception:
+            log.exception("recovering abandoned webhook deliveries failed")
+
+    async def _sleep_for(self, poll_interval: float) -> float:
+        """Until the next pending delivery is due, at most `poll_interval`."""
+        try:
+            due = await webhooks.next_due_at(self.rt)
+        except Exception:
+            log.exception("reading the webhook queue failed")
+            return poll_interval
+        if due is None:
+            return poll_interval
+        return max(MIN_IDLE, min(poll_interval, (due - utcnow()).total_seconds()))
+
+    async def _idle(self, timeout: float) -> None:
+        wakeup = self.rt.webhook_wakeup
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wakeup.wait(), timeout)
+        wakeup.clear()
+
+    async def _deliver(self, item: webhooks.Claimed) -> None:
+        """One round: each target in order until one answers 2xx."""
+        timeout = self.rt.settings.webhooks.timeout
+        try:
+            targets = item.targets
+            for index, url in enumerate(targets):
+                number = item.delivery["attempt_count"] + 1
+                body = item.event.render(number, url)
+                headers = item.signer.sign(body, item.event.id, int(time.time()))
+                result = await self.client.post(url, body, headers, timeout=timeout)
+                outcome = await webhooks.record_attempt(
+                    self.rt,
+                    self.worker_id,
+                    item,
+                    result,
+                    body,
+                    last_in_round=index == len(targets) - 1,
+                )
+                if outcome != "continue":
+                    break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            # The claim stays; lease recovery (or this worker's next start) retries it.
+            log.exception("webhook delivery %s failed unexpectedly", item.delivery["id"])
+        finally:
+            self._per_host[item.host] -= 1
+            if self._per_host[item.host] <= 0:
+                del self._per_host[item.host]
+            self._slots.release()
+            # A later event of the same message may have been waiting for this one.
+            self.rt.wake_webhook_sender()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Stop claiming; let attempts in flight finish for up to `grace` seconds."""
+        self._stopping.set()
+        self.rt.wake_webhook_sender()
+        if self._inflight:
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self.client.close()
