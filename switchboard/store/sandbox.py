@@ -1,0 +1,68 @@
+"""Traffic of the simulated network (sandbox mode)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.store.pagination import fetch_page
+from switchboard.store.schema import sandbox_messages
+
+
+async def insert_traffic(conn: AsyncConnection, row: dict[str, Any]) -> None:
+    """Record one message on the simulated network, once (a repeat of its id does nothing)."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    await conn.execute(
+        insert(sandbox_messages).values(**row).on_conflict_do_nothing(index_elements=["message_id"])
+    )
+
+
+async def set_traffic_status(
+    conn: AsyncConnection, message_id: str, status: str, now: datetime
+) -> None:
+    await conn.execute(
+        sandbox_messages.update()
+        .where(sandbox_messages.c.message_id == message_id)
+        .values(status=status, updated_at=now)
+    )
+
+
+async def traffic_by_carrier_ref(
+    conn: AsyncConnection, carrier_message_id: str
+) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            sa.select(sandbox_messages).where(
+                sandbox_messages.c.carrier_message_id == carrier_message_id
+            )
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_traffic(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    handset: str | None,
+    number: str | None,
+    direction: str | None,
+    since: datetime | None,
+    page_number: int,
+    page_size: int,
+) -> tuple[list[dict[str, Any]], int]:
+    query = sa.select(sandbox_messages).where(sandbox_messages.c.account_id == account_id)
+    if handset is not None:
+        query = query.where(sandbox_messages.c.handset == handset)
+    if number is not None:
+        query = query.where(sandbox_messages.c.number == number)
+    if direction is not None:
+        query = query.where(sandbox_messages.c.direction == direction)
+    if since is not None:
+        query = query.where(sandbox_messages.c.created_at >= since)
+    query = query.order_by(sandbox_messages.c.created_at, sandbox_messages.c.id)
+    return await fetch_page(conn, query, page_number, page_size)
