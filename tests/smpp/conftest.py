@@ -39,8 +39,14 @@ def node_ready() -> str:
 @pytest.fixture
 def sim(node_ready: str) -> Iterator[Simulator]:
     process = subprocess.Popen(
-        [node_ready, str(SIMULATOR_DIR / "simulator.js"),
-         "--system-id", SYSTEM_ID, "--password", PASSWORD],
+        [
+            node_ready,
+            str(SIMULATOR_DIR / "simulator.js"),
+            "--system-id",
+            SYSTEM_ID,
+            "--password",
+            PASSWORD,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,

@@ -67,11 +67,15 @@ ROUND_TRIPS = [
     Pdu(CommandId.GENERIC_NACK, 9, Status.ESME_RINVCMDID),
     Pdu(CommandId.SUBMIT_SM, 5, body=SUBMIT),
     Pdu(CommandId.SUBMIT_SM_RESP, 5, body=MessageIdResp("x" * 64)),
-    Pdu(CommandId.DELIVER_SM, 6,
-        body=ShortMessage(esm_class=4, short_message=b"id:1 stat:DELIVRD")),
+    Pdu(
+        CommandId.DELIVER_SM, 6, body=ShortMessage(esm_class=4, short_message=b"id:1 stat:DELIVRD")
+    ),
     Pdu(CommandId.DELIVER_SM_RESP, 6, body=MessageIdResp("")),
-    Pdu(CommandId.DATA_SM, 7, body=DataSm(source_addr="1" * 64, destination_addr="2" * 64,
-                                         tlvs=ALL_TLVS)),
+    Pdu(
+        CommandId.DATA_SM,
+        7,
+        body=DataSm(source_addr="1" * 64, destination_addr="2" * 64, tlvs=ALL_TLVS),
+    ),
     Pdu(CommandId.DATA_SM_RESP, 7, body=MessageIdResp("abc", (tlv.u8(0x0425, 1),))),
 ]
 
@@ -85,12 +89,10 @@ def test_round_trip(pdu: Pdu) -> None:
 
 def test_known_bytes() -> None:
     assert encode(Pdu(CommandId.ENQUIRE_LINK, 1)) == bytes.fromhex(
-        "00000010" "00000015" "00000000" "00000001"
+        "00000010000000150000000000000001"
     )
     bind = encode(Pdu(CommandId.BIND_TRANSCEIVER, 2, body=Bind("ab", "pw")))
-    assert bind == bytes.fromhex(
-        "0000001b" "00000009" "00000000" "00000002" "616200" "707700" "00" "34" "00" "00" "00"
-    )
+    assert bind == bytes.fromhex("0000001b0000000900000000000000026162007077000034000000")
 
 
 def test_error_responses_have_no_body() -> None:

@@ -31,7 +31,10 @@ BASE: dict[str, Any] = {"name": "c", "host": "127.0.0.1", "system_id": "sys"}
 def test_defaults() -> None:
     config = SmppCarrierConfig.model_validate(BASE)
     assert (config.port, config.bind_mode, config.binds, config.window) == (
-        2775, "transceiver", 1, 64,
+        2775,
+        "transceiver",
+        1,
+        64,
     )
     assert (config.long_message_mode, config.message_id_format) == ("udh", "string")
     assert config.throughput is None

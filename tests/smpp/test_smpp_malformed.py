@@ -47,8 +47,9 @@ class Connection:
     async def accept_bind(self) -> Pdu:
         bind = await self.read()
         assert bind.command_id == CommandId.BIND_TRANSCEIVER
-        await self.send(Pdu(CommandId.BIND_TRANSCEIVER_RESP, bind.sequence_number,
-                            body=BindResp("raw")))
+        await self.send(
+            Pdu(CommandId.BIND_TRANSCEIVER_RESP, bind.sequence_number, body=BindResp("raw"))
+        )
         return bind
 
     async def closed_by_peer(self, timeout: float = 3.0) -> bool:
@@ -115,9 +116,21 @@ def header(length: int, command_id: int, status: int = 0, seq: int = 1) -> bytes
 
 
 def deliver_body(source: bytes = b"15551112222", text: bytes = b"hi", tail: bytes = b"") -> bytes:
-    return (b"\x00" + b"\x01\x01" + source + b"\x00" + b"\x01\x01" + b"15550001111\x00"
-            + b"\x00\x00\x00" + b"\x00" + b"\x00" + b"\x00\x00\x00\x00"
-            + bytes([len(text)]) + text + tail)
+    return (
+        b"\x00"
+        + b"\x01\x01"
+        + source
+        + b"\x00"
+        + b"\x01\x01"
+        + b"15550001111\x00"
+        + b"\x00\x00\x00"
+        + b"\x00"
+        + b"\x00"
+        + b"\x00\x00\x00\x00"
+        + bytes([len(text)])
+        + text
+        + tail
+    )
 
 
 def deliver(seq: int, body: bytes) -> bytes:
@@ -132,12 +145,16 @@ def test_truncated_and_unknown_pdus_are_nacked_and_the_session_carries_on() -> N
         await conn.send_raw(header(16 + 6, CommandId.DELIVER_SM, 0, 11) + b"\x00\x01\x01155")
         nack = await conn.read()
         assert (nack.command_id, nack.command_status, nack.sequence_number) == (
-            CommandId.GENERIC_NACK, Status.ESME_RINVCMDLEN, 11,
+            CommandId.GENERIC_NACK,
+            Status.ESME_RINVCMDLEN,
+            11,
         )
         await conn.send_raw(header(16, 0x0000_0777, 0, 12))
         nack = await conn.read()
         assert (nack.command_id, nack.command_status, nack.sequence_number) == (
-            CommandId.GENERIC_NACK, Status.ESME_RINVCMDID, 12,
+            CommandId.GENERIC_NACK,
+            Status.ESME_RINVCMDID,
+            12,
         )
         # Still alive: keep-alive answered, a valid MO goes through.
         await conn.send(Pdu(CommandId.ENQUIRE_LINK, 13))
@@ -167,7 +184,9 @@ def test_bad_tlv_lengths_get_the_right_status(tail: bytes, status: int) -> None:
         await conn.send_raw(deliver(21, deliver_body(tail=tail)))
         resp = await conn.read()
         assert (resp.command_id, resp.command_status, resp.sequence_number) == (
-            CommandId.DELIVER_SM_RESP, status, 21,
+            CommandId.DELIVER_SM_RESP,
+            status,
+            21,
         )
         assert sink.mo == []
         await conn.send_raw(deliver(22, deliver_body(text=b"next")))
@@ -184,7 +203,8 @@ def test_bad_field_is_answered_by_its_own_response() -> None:
         await conn.send_raw(deliver(31, deliver_body(source=b"1" * 30)))
         resp = await conn.read()
         assert (resp.command_id, resp.command_status) == (
-            CommandId.DELIVER_SM_RESP, Status.ESME_RINVSRCADR,
+            CommandId.DELIVER_SM_RESP,
+            Status.ESME_RINVSRCADR,
         )
 
     run(scenario)
@@ -206,7 +226,9 @@ def test_lost_framing_drops_the_connection_and_reconnects(garbage: bytes) -> Non
         if int.from_bytes(garbage[:4], "big") > 16:
             nack = await conn.read()
             assert (nack.command_id, nack.command_status, nack.sequence_number) == (
-                CommandId.GENERIC_NACK, Status.ESME_RINVCMDLEN, 41,
+                CommandId.GENERIC_NACK,
+                Status.ESME_RINVCMDLEN,
+                41,
             )
         assert await conn.closed_by_peer()
         again = await smsc.next()
@@ -240,12 +262,14 @@ def test_malformed_submit_sm_resp_is_resubmitted() -> None:
         await conn.send_raw(header(19, CommandId.SUBMIT_SM_RESP, 0, first.sequence_number) + b"abc")
         nack = await conn.read()
         assert (nack.command_id, nack.command_status) == (
-            CommandId.GENERIC_NACK, Status.ESME_RINVCMDLEN,
+            CommandId.GENERIC_NACK,
+            Status.ESME_RINVCMDLEN,
         )
         second = await conn.read_until(CommandId.SUBMIT_SM)
         assert second.body == first.body
-        await conn.send(Pdu(CommandId.SUBMIT_SM_RESP, second.sequence_number,
-                            body=MessageIdResp("ok-1")))
+        await conn.send(
+            Pdu(CommandId.SUBMIT_SM_RESP, second.sequence_number, body=MessageIdResp("ok-1"))
+        )
         result = await submitting
         assert getattr(result, "carrier_message_id", None) == "ok-1"
 
@@ -259,8 +283,9 @@ def test_unanswered_submit_times_out_and_is_resubmitted() -> None:
         submitting = asyncio.create_task(carrier.submit(sms()))
         await conn.read_until(CommandId.SUBMIT_SM)  # never answered
         second = await conn.read_until(CommandId.SUBMIT_SM, timeout=3)
-        await conn.send(Pdu(CommandId.SUBMIT_SM_RESP, second.sequence_number,
-                            body=MessageIdResp("late-ok")))
+        await conn.send(
+            Pdu(CommandId.SUBMIT_SM_RESP, second.sequence_number, body=MessageIdResp("late-ok"))
+        )
         result = await submitting
         assert getattr(result, "carrier_message_id", None) == "late-ok"
         assert carrier.status().counters.timeouts == 1
@@ -287,10 +312,13 @@ def test_refused_bind_backs_off_and_retries() -> None:
         for _ in range(2):
             conn = await smsc.next()
             bind = await conn.read()
-            await conn.send(Pdu(CommandId.BIND_TRANSCEIVER_RESP, bind.sequence_number,
-                                Status.ESME_RINVPASWD))
-        await eventually(lambda: "ESME_RINVPASWD" in (carrier.status().binds[0].last_error or ""),
-                         what="bind error in status")
+            await conn.send(
+                Pdu(CommandId.BIND_TRANSCEIVER_RESP, bind.sequence_number, Status.ESME_RINVPASWD)
+            )
+        await eventually(
+            lambda: "ESME_RINVPASWD" in (carrier.status().binds[0].last_error or ""),
+            what="bind error in status",
+        )
         conn = await smsc.next()
         await conn.accept_bind()
         await eventually(lambda: carrier.status().binds[0].state == "bound", what="bound")
@@ -303,10 +331,18 @@ def test_receipt_whose_report_fails_is_retried_when_resent() -> None:
         sink.fail_reports = 1
         conn = await smsc.next()
         await conn.accept_bind()
-        receipt = encode(Pdu(CommandId.DELIVER_SM, 61, body=ShortMessage(
-            source_addr="15559990000", esm_class=EsmClass.DELIVERY_RECEIPT,
-            short_message=b"id:77 sub:001 dlvrd:001 submit date:2601011200 "
-                          b"done date:2601011201 stat:DELIVRD err:000 text:x")))
+        receipt = encode(
+            Pdu(
+                CommandId.DELIVER_SM,
+                61,
+                body=ShortMessage(
+                    source_addr="15559990000",
+                    esm_class=EsmClass.DELIVERY_RECEIPT,
+                    short_message=b"id:77 sub:001 dlvrd:001 submit date:2601011200 "
+                    b"done date:2601011201 stat:DELIVRD err:000 text:x",
+                ),
+            )
+        )
         await conn.send_raw(receipt)
         assert (await conn.read()).command_status == Status.ESME_RX_T_APPN
         await conn.send_raw(receipt)  # the SMSC tries again

@@ -132,14 +132,17 @@ def test_source_ton_npi(sender: str, sender_type: str, expected: tuple[int, int,
     body = build_submits(sms(sender=sender, sender_type=sender_type), config_for(1), References())
     assert (body[0].source_addr_ton, body[0].source_addr_npi, body[0].source_addr) == expected
     assert (body[0].dest_addr_ton, body[0].dest_addr_npi, body[0].destination_addr) == (
-        1, 1, "15559990000",
+        1,
+        1,
+        "15559990000",
     )
 
 
 def test_ton_npi_settings() -> None:
     config = config_for(1, short_code_ton=6, short_code_npi=1, dest_ton=2, source_npi=9)
-    body = build_submits(sms(sender="55555", sender_type="short_code", to="+4477"), config,
-                         References())[0]
+    body = build_submits(
+        sms(sender="55555", sender_type="short_code", to="+4477"), config, References()
+    )[0]
     assert (body.source_addr_ton, body.source_addr_npi) == (6, 9)
     assert (body.dest_addr_ton, body.dest_addr_npi) == (2, 1)
     to_short = build_submits(sms(to="12345"), config_for(1), References())[0]
@@ -182,8 +185,9 @@ def test_inbound_address(ton: int, addr: str, expected: str) -> None:
 
 def test_validity_period_is_absolute_utc() -> None:
     until = datetime(2030, 1, 2, 3, 4, 5, 600_000, tzinfo=timezone(timedelta(hours=2)))
-    body = build_submits(sms(valid_until=until), config_for(1), References(),
-                         now=datetime(2029, 1, 1, tzinfo=UTC))[0]
+    body = build_submits(
+        sms(valid_until=until), config_for(1), References(), now=datetime(2029, 1, 1, tzinfo=UTC)
+    )[0]
     assert body.validity_period == "300102010405600+"
     assert body.registered_delivery == 1
     assert parse_absolute(body.validity_period) == until
@@ -230,8 +234,9 @@ def test_sar_mode() -> None:
 
 
 def test_payload_mode() -> None:
-    [body] = build_submits(sms(text=LONG, encoding="UCS-2"),
-                           config_for(1, long_message_mode="payload"), References())
+    [body] = build_submits(
+        sms(text=LONG, encoding="UCS-2"), config_for(1, long_message_mode="payload"), References()
+    )
     assert body.short_message == b""
     assert body.data_coding == DataCoding.UCS2
     assert tlv.find(body.tlvs, Tag.MESSAGE_PAYLOAD) == LONG.encode("utf-16-be")
@@ -249,15 +254,30 @@ def test_references_cycle() -> None:
 
 def test_parse_mo_udh_and_sar() -> None:
     udh = concat_udh(3, 2, 1, wide=True)
-    part = parse_mo(ShortMessage(source_addr="15551112222", source_addr_ton=1,
-                                 destination_addr="55555", dest_addr_ton=3,
-                                 esm_class=EsmClass.UDHI, short_message=udh + b"abc"), False)
+    part = parse_mo(
+        ShortMessage(
+            source_addr="15551112222",
+            source_addr_ton=1,
+            destination_addr="55555",
+            dest_addr_ton=3,
+            esm_class=EsmClass.UDHI,
+            short_message=udh + b"abc",
+        ),
+        False,
+    )
     assert (part.source, part.destination, part.units) == ("+15551112222", "55555", b"abc")
     assert part.concat == ("udh", 3, 2, 1)
-    sar = parse_mo(DataSm(tlvs=(tlv.Tlv(Tag.MESSAGE_PAYLOAD, b"xyz"),
-                                tlv.u16(Tag.SAR_MSG_REF_NUM, 500),
-                                tlv.u8(Tag.SAR_TOTAL_SEGMENTS, 2),
-                                tlv.u8(Tag.SAR_SEGMENT_SEQNUM, 2))), False)
+    sar = parse_mo(
+        DataSm(
+            tlvs=(
+                tlv.Tlv(Tag.MESSAGE_PAYLOAD, b"xyz"),
+                tlv.u16(Tag.SAR_MSG_REF_NUM, 500),
+                tlv.u8(Tag.SAR_TOTAL_SEGMENTS, 2),
+                tlv.u8(Tag.SAR_SEGMENT_SEQNUM, 2),
+            )
+        ),
+        False,
+    )
     assert sar.concat == ("sar", 500, 2, 2)
     assert sar.units == b"xyz"
 

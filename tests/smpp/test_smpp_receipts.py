@@ -32,8 +32,7 @@ TEXT = (
 
 
 def _receipt(text: str, *tlvs: tlv.Tlv) -> ShortMessage:
-    return ShortMessage(esm_class=EsmClass.DELIVERY_RECEIPT, short_message=text.encode(),
-                        tlvs=tlvs)
+    return ShortMessage(esm_class=EsmClass.DELIVERY_RECEIPT, short_message=text.encode(), tlvs=tlvs)
 
 
 def test_parse_fields() -> None:
@@ -118,8 +117,16 @@ def test_status_mapping(stat: str, status: str | None, code: str | None) -> None
 
 @pytest.mark.parametrize(
     ("state", "status"),
-    [(2, "delivered"), (3, "expired"), (4, "delivery_failed"), (5, "delivery_failed"),
-     (6, None), (7, "delivery_unconfirmed"), (8, "delivery_failed"), (1, None)],
+    [
+        (2, "delivered"),
+        (3, "expired"),
+        (4, "delivery_failed"),
+        (5, "delivery_failed"),
+        (6, None),
+        (7, "delivery_unconfirmed"),
+        (8, "delivery_failed"),
+        (1, None),
+    ],
 )
 def test_message_state_mapping(state: int, status: str | None) -> None:
     receipt = parse_receipt(_receipt("id:1", tlv.u8(Tag.MESSAGE_STATE, state)), config_for(1))
@@ -129,8 +136,9 @@ def test_message_state_mapping(state: int, status: str | None) -> None:
 
 
 def test_error_codes() -> None:
-    rejected = _receipt("id:1 stat:REJECTD err:001",
-                        tlv.Tlv(Tag.NETWORK_ERROR_CODE, b"\x03\x00\x01"))
+    rejected = _receipt(
+        "id:1 stat:REJECTD err:001", tlv.Tlv(Tag.NETWORK_ERROR_CODE, b"\x03\x00\x01")
+    )
     receipt = parse_receipt(rejected, config_for(1))
     assert receipt is not None
     result = outcome(receipt, config_for(1))

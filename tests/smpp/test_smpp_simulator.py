@@ -41,8 +41,9 @@ def accepted(result: SubmitResult) -> str:
 def test_bind_submit_and_receipt(sim: Simulator) -> None:
     async def scenario(carrier: SmppCarrier, sink: Recorder) -> None:
         until = datetime.now(UTC) + timedelta(hours=1)
-        message_id = accepted(await carrier.submit(
-            sms(text="Hello €uro [x] {y}", valid_until=until)))
+        message_id = accepted(
+            await carrier.submit(sms(text="Hello €uro [x] {y}", valid_until=until))
+        )
         await eventually(lambda: sink.report_for(message_id) is not None, what="receipt")
         report = sink.report_for(message_id)
         assert report is not None
@@ -51,7 +52,9 @@ def test_bind_submit_and_receipt(sim: Simulator) -> None:
         [message] = state["messages"]
         assert message["text"] == "Hello €uro [x] {y}"
         assert (message["from"], message["from_ton"], message["from_npi"]) == (
-            "15550001111", 1, 1,
+            "15550001111",
+            1,
+            1,
         )
         assert (message["to"], message["to_ton"], message["to_npi"]) == ("15559990000", 1, 1)
         assert (message["data_coding"], message["registered_delivery"]) == (0, 1)
@@ -64,7 +67,10 @@ def test_bind_submit_and_receipt(sim: Simulator) -> None:
         assert status.bound == 1
         counters = status.counters
         assert (counters.submitted, counters.acked, counters.receipts, counters.reports) == (
-            1, 1, 1, 1,
+            1,
+            1,
+            1,
+            1,
         )
         as_json = json.loads(json.dumps(status.to_dict()))
         assert as_json["binds"][0]["state"] == "bound"
@@ -259,8 +265,18 @@ LATIN1_LONG = "Olé! Ça marche, £5 à Zürich. " * 12  # 3 parts
         ("payload", UCS2_LONG, "UCS-2", {}, "payload", 8),
         ("udh", LATIN1_LONG, "GSM-7", {"default_data_coding": 3}, "udh8", 3),
     ],
-    ids=["udh", "udh-packed", "sar", "sar-packed", "payload", "payload-packed",
-         "udh-ucs2", "sar-ucs2", "payload-ucs2", "udh-latin1"],
+    ids=[
+        "udh",
+        "udh-packed",
+        "sar",
+        "sar-packed",
+        "payload",
+        "payload-packed",
+        "udh-ucs2",
+        "sar-ucs2",
+        "payload-ucs2",
+        "udh-latin1",
+    ],
 )
 def test_long_messages(
     sim: Simulator,
@@ -289,14 +305,16 @@ def test_long_messages(
         await eventually(lambda: sim.state()["held"] == len(parts), what="held receipts")
         if len(parts) > 1:
             await sim.release(len(parts) - 1)
-            await eventually(lambda: carrier.status().counters.receipts == len(parts) - 1,
-                             what="first receipts")
+            await eventually(
+                lambda: carrier.status().counters.receipts == len(parts) - 1, what="first receipts"
+            )
             await asyncio.sleep(0.1)
             assert sink.reports == []  # not delivered while a part is outstanding
         await sim.release()
         await eventually(lambda: len(sink.reports) == 1, what="the one report")
         assert (sink.reports[0].carrier_message_id, sink.reports[0].status) == (
-            message_id, "delivered",
+            message_id,
+            "delivered",
         )
 
     run(sim, scenario, long_message_mode=mode, **settings)
@@ -344,16 +362,21 @@ MO_CASES: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ("ucs2", {"text": "Привет 😀", "coding": "ucs2"}, {}),
     ("latin1", {"text": "Olé, ça va?", "coding": "latin1"}, {}),
     ("udh8", {"text": "A" * 150 + "B" * 150 + "C" * 20, "concat": "udh8"}, {}),
-    ("udh8-reversed", {"text": "1" * 153 + "2" * 153 + "3", "concat": "udh8", "reverse": True},
-     {}),
-    ("udh16-ucs2", {"text": "Ж" * 67 + "😀" + "Ы" * 40, "coding": "ucs2", "concat": "udh16",
-                    "part_chars": 34}, {}),
+    ("udh8-reversed", {"text": "1" * 153 + "2" * 153 + "3", "concat": "udh8", "reverse": True}, {}),
+    (
+        "udh16-ucs2",
+        {"text": "Ж" * 67 + "😀" + "Ы" * 40, "coding": "ucs2", "concat": "udh16", "part_chars": 34},
+        {},
+    ),
     ("sar", {"text": "S" * 200, "concat": "sar"}, {}),
     ("payload", {"text": "P" * 300, "concat": "payload"}, {}),
     ("data_sm", {"text": "via data_sm", "command": "data_sm"}, {}),
     ("data_sm-udh8", {"text": "D" * 200, "command": "data_sm", "concat": "udh8"}, {}),
-    ("packed-udh8", {"text": "Packed {septets} " * 20, "concat": "udh8", "packed": True},
-     {"gsm7_packed": True}),
+    (
+        "packed-udh8",
+        {"text": "Packed {septets} " * 20, "concat": "udh8", "packed": True},
+        {"gsm7_packed": True},
+    ),
     ("packed-7-chars", {"text": "1234567", "packed": True}, {"gsm7_packed": True}),
 ]
 

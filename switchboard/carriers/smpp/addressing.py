@@ -76,8 +76,6 @@ def inbound_address(ton: int, addr: str) -> str:
     addr = addr.strip()
     if addr.startswith("+"):
         return addr
-    if addr.isdigit() and (
-        ton == Ton.INTERNATIONAL or (ton == Ton.UNKNOWN and len(addr) >= 11)
-    ):
+    if addr.isdigit() and (ton == Ton.INTERNATIONAL or (ton == Ton.UNKNOWN and len(addr) >= 11)):
         return "+" + addr
     return addr

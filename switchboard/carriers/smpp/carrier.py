@@ -219,12 +219,17 @@ class SmppCarrier:
                 continue
             self.counters.failed += 1
             if status in _TRY_LATER:
-                return Refused("40006", f"SMSC error {status_name(status)}",
-                               self.config.retry_after)
-            return Refused(_REFUSALS.get(status, "40008"),
-                           f"submit_sm refused: {status_name(status)}")
-        return Refused(code, f"not sent within {self.config.submit_timeout}s: {reason}",
-                       self.config.retry_after)
+                return Refused(
+                    "40006", f"SMSC error {status_name(status)}", self.config.retry_after
+                )
+            return Refused(
+                _REFUSALS.get(status, "40008"), f"submit_sm refused: {status_name(status)}"
+            )
+        return Refused(
+            code,
+            f"not sent within {self.config.submit_timeout}s: {reason}",
+            self.config.retry_after,
+        )
 
     async def _pick_session(self, timeout: float) -> Session | None:
         """Next bound session round-robin, preferring one with room in its window."""
@@ -232,8 +237,7 @@ class SmppCarrier:
         deadline = loop.time() + timeout
         while True:
             sessions = [
-                s for link in self._links
-                if (s := link.bound_session) is not None and s.can_submit
+                s for link in self._links if (s := link.bound_session) is not None and s.can_submit
             ]
             if self._stopping:
                 return None

@@ -11,6 +11,7 @@ LongMessageMode = Literal["udh", "sar", "payload"]
 MessageIdFormat = Literal["string", "hex", "decimal"]
 ReceiptIdFormat = Literal["same", "hex", "decimal"]
 
+
 class SmppCarrierConfig(BaseModel):
     """Everything an operator can tune about one SMSC connection.
 
@@ -45,7 +46,8 @@ class SmppCarrierConfig(BaseModel):
     )
     throttle_backoff_max: float = Field(30.0, gt=0)
     submit_timeout: float = Field(
-        60.0, gt=0,
+        60.0,
+        gt=0,
         description="How long submit() keeps trying (no bind up, throttled) before it gives "
         "the message back with retry_after.",
     )
@@ -64,7 +66,8 @@ class SmppCarrierConfig(BaseModel):
         "same", description="How the receipt text's `id:` field writes ids."
     )
     receipt_hold: float = Field(
-        10.0, ge=0,
+        10.0,
+        ge=0,
         description="Seconds a receipt for an unknown id waits for its submit_sm_resp.",
     )
     error_codes: dict[str, str] = Field(

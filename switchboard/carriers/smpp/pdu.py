@@ -288,8 +288,10 @@ def decode(frame: bytes) -> Pdu:
         )
     body_type, body_fields = layout
     data = frame[HEADER_LENGTH:]
-    if not data and is_response(command_id) and (
-        status != Status.ESME_ROK or command_id in _EMPTY_BODY_TOLERATED
+    if (
+        not data
+        and is_response(command_id)
+        and (status != Status.ESME_ROK or command_id in _EMPTY_BODY_TOLERATED)
     ):
         return Pdu(command_id, sequence, status, body_type(**_defaults(body_type)))
     try:
@@ -352,7 +354,8 @@ def _decode_body(data: bytes, body_type: type[Any], layout: tuple[_Field, ...]) 
         values["tlvs"] = decode_tlvs(rest)
     elif rest:
         raise PduError(
-            Status.ESME_RINVCMDLEN, f"{len(rest)} unexpected octets after the body",
+            Status.ESME_RINVCMDLEN,
+            f"{len(rest)} unexpected octets after the body",
             header_error=True,
         )
     body: Body = body_type(**values)

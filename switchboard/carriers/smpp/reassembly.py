@@ -70,9 +70,7 @@ class Reassembler:
         """Messages waiting longer than the timeout, with whatever parts arrived."""
         now = self._clock()
         expired = [k for k, p in self._pending.items() if now - p.since >= self._timeout]
-        return [
-            self._assemble(key, self._pending.pop(key), complete=False) for key in expired
-        ]
+        return [self._assemble(key, self._pending.pop(key), complete=False) for key in expired]
 
     @property
     def pending(self) -> int:

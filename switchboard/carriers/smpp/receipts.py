@@ -13,9 +13,7 @@ from switchboard.carriers.smpp.constants import EsmClass, MessageState, Tag
 from switchboard.carriers.smpp.pdu import DataSm, ShortMessage
 from switchboard.carriers.smpp.smpp_time import parse_receipt_date
 
-_KEY = re.compile(
-    r"(?i)(?:^|(?<=\s))(id|sub|dlvrd|submit[ _]date|done[ _]date|stat|err|text)\s*:"
-)
+_KEY = re.compile(r"(?i)(?:^|(?<=\s))(id|sub|dlvrd|submit[ _]date|done[ _]date|stat|err|text)\s*:")
 
 
 def is_receipt(esm_class: int) -> bool:

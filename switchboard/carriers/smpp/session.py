@@ -272,8 +272,12 @@ class Session:
             if future is not None and not future.done():
                 future.set_result(pdu)
             else:
-                log.info("%s: unexpected response 0x%08X seq %d", self.label, pdu.command_id,
-                         pdu.sequence_number)
+                log.info(
+                    "%s: unexpected response 0x%08X seq %d",
+                    self.label,
+                    pdu.command_id,
+                    pdu.sequence_number,
+                )
             return
         command = pdu.command_id
         if command == CommandId.ENQUIRE_LINK:

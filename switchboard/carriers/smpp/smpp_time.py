@@ -25,8 +25,9 @@ def parse_absolute(value: str) -> datetime | None:
         return None
     yy, mo, dd, hh, mi, ss, tenth, quarters, sign = match.groups()
     try:
-        local = datetime(2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss),
-                         int(tenth) * 100_000)
+        local = datetime(
+            2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss), int(tenth) * 100_000
+        )
     except ValueError:
         return None
     offset = timedelta(minutes=15 * int(quarters))
@@ -41,7 +42,8 @@ def parse_receipt_date(value: str) -> datetime | None:
         return None
     yy, mo, dd, hh, mi, ss = match.groups()
     try:
-        return datetime(2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss or 0),
-                        tzinfo=UTC)
+        return datetime(
+            2000 + int(yy), int(mo), int(dd), int(hh), int(mi), int(ss or 0), tzinfo=UTC
+        )
     except ValueError:
         return None

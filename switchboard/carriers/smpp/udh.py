@@ -25,8 +25,9 @@ def concat_udh(reference: int, total: int, sequence: int, *, wide: bool = False)
     if not 1 <= sequence <= total <= 255:
         raise ValueError(f"part {sequence} of {total} is not a valid concatenation")
     if wide:
-        return bytes([6, IEI_CONCAT_16BIT, 4, reference >> 8 & 0xFF, reference & 0xFF,
-                      total, sequence])
+        return bytes(
+            [6, IEI_CONCAT_16BIT, 4, reference >> 8 & 0xFF, reference & 0xFF, total, sequence]
+        )
     return bytes([5, IEI_CONCAT_8BIT, 3, reference & 0xFF, total, sequence])
 
 
