@@ -15,10 +15,18 @@ from starlette.routing import Mount, Route
 from switchboard.api import errors as api_errors
 from switchboard.api.auth import KeyCache
 from switchboard.api.responses import JSON
-from switchboard.api.routes import messages, numbers, profiles
+from switchboard.api.routes import autoresp as autoresp_routes
+from switchboard.api.routes import bulk_updates as bulk_update_routes
+from switchboard.api.routes import links as link_routes
+from switchboard.api.routes import messages, numbers, profiles, webhook_deliveries
+from switchboard.api.routes import number_settings as number_settings_routes
+from switchboard.api.routes import optouts as optout_routes
+from switchboard.api.routes import profile_views as profile_view_routes
+from switchboard.api.routes import sandbox as sandbox_routes
+from switchboard.api.routes import sender_ids as sender_id_routes
 from switchboard.config import Settings
 from switchboard.domain.errors import ApiError
-from switchboard.services import accounts
+from switchboard.services import accounts, sandbox, webhooks
 from switchboard.services.numbers import ensure_sandbox_numbers
 from switchboard.services.runtime import Runtime
 from switchboard.store import migrate
@@ -40,7 +48,21 @@ async def healthz(_request: Request) -> Response:
 
 
 def api_routes() -> list[Route]:
-    return [*profiles.routes, *numbers.routes, *messages.routes]
+    return [
+        *profiles.routes,
+        *profile_view_routes.routes,
+        # Before numbers.routes: `/phone_numbers/messaging` must not match `/phone_numbers/{id}`.
+        *number_settings_routes.routes,
+        *numbers.routes,
+        *bulk_update_routes.routes,
+        *messages.routes,
+        *sender_id_routes.routes,
+        *webhook_deliveries.routes,
+        *autoresp_routes.routes,
+        *optout_routes.routes,
+        *sandbox_routes.routes,
+        *link_routes.routes,
+    ]
 
 
 def create_app(
@@ -54,6 +76,8 @@ def create_app(
         engine = create_engine(settings.database_url)
         await migrate.upgrade(engine)
         rt = Runtime(settings=settings, engine=engine)
+        webhooks.install(rt)  # events reach their webhooks whichever process changes a status
+        sandbox.install(rt)  # sandbox mode: record what crosses the simulated network
         startup = await accounts.ensure_default_account(rt)
         sandbox_numbers: list[str] = []
         if settings.mode == "sandbox":
@@ -63,6 +87,8 @@ def create_app(
         workers = Workers(rt) if run_workers else None
         if workers:
             await workers.start()
+        # Virtual handsets send through the sandbox carrier, as phones do through a network.
+        app.state.sandbox_network = workers.carriers.sandbox if workers else None
         if on_ready:
             on_ready(ReadyInfo(settings, startup, sandbox_numbers))
         try:
@@ -73,7 +99,11 @@ def create_app(
             await engine.dispose()
 
     return Starlette(
-        routes=[Route("/healthz", healthz), Mount("/v2", routes=api_routes())],
+        routes=[
+            Route("/healthz", healthz),
+            Mount("/v2", routes=api_routes()),
+            *link_routes.redirect_routes,
+        ],
         exception_handlers={
             ApiError: api_errors.api_error_handler,
             HTTPException: api_errors.http_error_handler,

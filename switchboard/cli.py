@@ -130,6 +130,31 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_keys_rotate(args: argparse.Namespace) -> int:
+    from switchboard.services import webhooks
+    from switchboard.webhooks.schedule import parse_duration
+
+    grace = parse_duration(args.grace) if args.grace is not None else None
+    try:
+        result = _with_runtime(
+            args, lambda rt: webhooks.rotate_signing_key(rt, args.account, grace)
+        )
+    except webhooks.KeyRotationError as exc:
+        print(f"Cannot rotate: {exc}.", file=sys.stderr)
+        return 1
+    assert isinstance(result, webhooks.Rotation)
+    print(f"New webhook public key: {result.public_key}")
+    if result.previous_public_key and result.previous_until:
+        until = result.previous_until.strftime("%Y-%m-%dT%H:%M:%SZ")
+        print(
+            f"Previous key {result.previous_public_key} keeps signing `webhook-signature` "
+            f"until {until}."
+        )
+    elif result.previous_public_key:
+        print(f"Previous key {result.previous_public_key} stopped signing now.")
+    return 0
+
+
 def cmd_accounts(args: argparse.Namespace) -> int:
     from switchboard.services import accounts
 
@@ -137,6 +162,46 @@ def cmd_accounts(args: argparse.Namespace) -> int:
     assert isinstance(result, tuple)
     account_id, key = result
     print(f"account {account_id}\napi key {key}")
+    return 0
+
+
+def cmd_carriers(args: argparse.Namespace) -> int:
+    from switchboard.domain.clock import utcnow
+    from switchboard.services import carriers
+
+    rows = _with_runtime(args, carriers.all_status)
+    assert isinstance(rows, list)
+    if not rows:
+        print("No carrier status recorded yet: is a `serve` or `worker` process running?")
+        return 1
+    header = (
+        f"{'CARRIER':16} {'WORKER':24} {'BINDS':>9} {'WINDOW':>9} {'SUBMITTED':>9} "
+        f"{'ACKED':>7} {'FAILED':>6} {'THROTTLED':>9} {'RECEIPTS':>8} {'MO':>5} {'AGE':>6}"
+    )
+    print(header)
+    now = utcnow()
+    for row in rows:
+        status = row["status"]
+        binds = status.get("binds") or []
+        counters = status.get("counters") or {}
+        bound = sum(1 for b in binds if b.get("state") == "bound")
+        used = sum(int(b.get("window_used", 0)) for b in binds)
+        size = sum(int(b.get("window_size", 0)) for b in binds)
+        age = (now - row["updated_at"]).total_seconds()
+        print(
+            f"{row['carrier']:16} {row['worker_id'][:24]:24} "
+            f"{(f'{bound}/{len(binds)}' if binds else 'ready'):>9} "
+            f"{(f'{used}/{size}' if binds else '-'):>9} "
+            f"{counters.get('submitted', '-'):>9} {counters.get('acked', '-'):>7} "
+            f"{counters.get('failed', '-'):>6} {counters.get('throttled', '-'):>9} "
+            f"{counters.get('receipts', '-'):>8} {counters.get('mo', '-'):>5} {age:>5.0f}s"
+        )
+        for bind in binds:
+            error = f"  last error: {bind['last_error']}" if bind.get("last_error") else ""
+            print(
+                f"  {bind.get('label', '?'):30} {bind.get('state', '?'):12} "
+                f"window {bind.get('window_used', 0)}/{bind.get('window_size', 0)}{error}"
+            )
     return 0
 
 
@@ -169,7 +234,24 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_sub.add_parser("revoke", parents=[shared], help="revoke a key by id or prefix")
     revoke.add_argument("key_id")
     keys_sub.add_parser("show", parents=[shared], help="print the webhook public key (base64)")
+    rotate = keys_sub.add_parser(
+        "rotate",
+        parents=[shared],
+        help="new webhook signing key; the previous one keeps signing during a grace period",
+    )
+    rotate.add_argument(
+        "--grace", help="how long the previous key keeps signing, e.g. 24h (default from config)"
+    )
+    rotate.add_argument("--account", help="account id (default: the first account)")
+    rotate.set_defaults(func=cmd_keys_rotate)
     keys.set_defaults(func=cmd_keys)
+
+    carriers_cmd = sub.add_parser("carriers", help="carrier connections")
+    carriers_sub = carriers_cmd.add_subparsers(dest="carriers_command", required=True)
+    carriers_sub.add_parser(
+        "status", parents=[shared], help="each bind's state, window use and counters"
+    )
+    carriers_cmd.set_defaults(func=cmd_carriers)
 
     accounts_cmd = sub.add_parser("accounts", help="accounts (one per tenant)")
     accounts_sub = accounts_cmd.add_subparsers(dest="accounts_command", required=True)

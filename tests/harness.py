@@ -32,8 +32,15 @@ def free_port() -> int:
 class Server:
     """One server process; can be killed and restarted on the same database and port."""
 
-    def __init__(self, db_url: str, workdir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        workdir: Path,
+        env: dict[str, str] | None = None,
+        config: Path | None = None,
+    ) -> None:
         self.db_url = db_url
+        self.config = config
         self.workdir = workdir
         self.port = free_port()
         self.api_key = "KEYTEST" + uuid.uuid4().hex.upper()
@@ -56,23 +63,24 @@ class Server:
             SWITCHBOARD_SANDBOX__DELIVERY_DELAY="0.05",
             SWITCHBOARD_SANDBOX__UNCONFIRMED_AFTER="0.3",
             SWITCHBOARD_DISPATCHER__POLL_INTERVAL="0.1",
+            # Telnyx's per-sender defaults (0.1 part/s for long codes) would make bursts in
+            # tests wait minutes; tests of the limits themselves set their own.
+            SWITCHBOARD_THROUGHPUT__LONG_CODE="10000",
+            SWITCHBOARD_THROUGHPUT__TOLL_FREE="10000",
+            SWITCHBOARD_THROUGHPUT__SHORT_CODE="10000",
+            SWITCHBOARD_THROUGHPUT__ALPHANUMERIC="10000",
         )
         env.update(self.extra_env)
         return env
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life
+        command = [sys.executable, "-m", "switchboard", "serve", "--port", str(self.port)]
+        command += ["--db", self.db_url]
+        if self.config is not None:
+            command += ["--config", str(self.config)]
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "switchboard",
-                "serve",
-                "--port",
-                str(self.port),
-                "--db",
-                self.db_url,
-            ],
+            command,
             cwd=self.workdir,
             env=self.env(),
             stdout=log,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
 from switchboard.domain import errors
+from switchboard.domain.clock import parse_iso
 from switchboard.domain.errors import ApiError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -30,6 +33,7 @@ async def json_body(request: Request, *, allow_empty: bool = False) -> dict[str,
             raise ApiError(errors.PAYLOAD_TOO_LARGE, f"The body is larger than {limit} bytes.")
         chunks.append(chunk)
     raw = b"".join(chunks)
+    request.state.raw_body = raw  # the exact bytes, for Idempotency-Key comparisons
     if not raw.strip():
         if allow_empty:
             return {}
@@ -110,3 +114,34 @@ def query_choice(request: Request, name: str, choices: tuple[str, ...]) -> str |
             parameter=name,
         )
     return raw
+
+
+def query_datetime(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 query value (`2026-01-05T10:00:00Z`, `…+00:00`); 422 naming it if not.
+
+    A `+` left unencoded in a query string arrives as a space; it is read as the `+` of
+    the UTC offset it was.
+    """
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw.strip())
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise ApiError(
+            errors.INVALID_PARAMETER,
+            f"{name} must be an ISO 8601 date and time, e.g. 2026-01-05T10:00:00Z.",
+            parameter=name,
+        ) from None
+
+
+def query_bool(request: Request, name: str) -> bool | None:
+    """`true` / `false` in any case; anything else is a 422 naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    lowered = raw.strip().lower()
+    if lowered not in ("true", "false"):
+        raise ApiError(errors.INVALID_PARAMETER, f"{name} must be true or false.", parameter=name)
+    return lowered == "true"

@@ -78,6 +78,9 @@ class MobileOriginated:
     message_type: Literal["SMS", "MMS", "WHATSAPP"] = "SMS"
     media_urls: tuple[str, ...] = field(default=())
     received_at: datetime | None = None
+    # The carrier's own id for this message, when it has one: a redelivery of the same id
+    # is recorded once.
+    carrier_message_id: str | None = None
 
 
 class CarrierEvents(Protocol):

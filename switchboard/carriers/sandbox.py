@@ -9,16 +9,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Literal
 
 from switchboard.carriers.base import (
     Accepted,
     CarrierEvents,
     DeliveryReport,
+    MobileOriginated,
     OutboundSubmission,
     Refused,
     SubmitResult,
 )
 from switchboard.domain.errors import DELIVERY_ERRORS
+from switchboard.domain.ids import new_id
 from switchboard.domain.sandbox import behaviour_for
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,36 @@ class SandboxCarrier:
             await self._events.delivery_report(report)
         except Exception:  # a failed report must not kill the loop; it is logged and retried
             log.exception("sandbox receipt for %s failed", carrier_message_id)
+
+    async def handset_sends(
+        self,
+        from_: str,
+        to: str,
+        text: str,
+        message_type: Literal["SMS", "MMS", "WHATSAPP"] = "SMS",
+        media_urls: tuple[str, ...] = (),
+    ) -> str:
+        """A virtual handset sends a message to `to`, reported like any network's MO.
+
+        Returns the network's id for it once the platform has taken it; an error while the
+        platform stores it propagates to the caller (a real network would retry).
+        """
+        if self._events is None:
+            raise RuntimeError("the sandbox network is not started")
+        carrier_id = f"sbx-mo-{new_id()}"
+        await self._events.mobile_originated(
+            MobileOriginated(
+                carrier=self.name,
+                from_=from_,
+                to=to,
+                text=text,
+                message_type=message_type,
+                media_urls=media_urls,
+                received_at=datetime.now(UTC),
+                carrier_message_id=carrier_id,
+            )
+        )
+        return carrier_id
 
     async def stop(self) -> None:
         for task in list(self._pending):

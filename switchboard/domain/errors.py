@@ -46,6 +46,16 @@ DESTINATION_NOT_ALLOWED = ErrorKind("40311", 403, "Destination not allowed by pr
 NO_CONTENT = ErrorKind("40316", 422, "No content provided")
 UNENCODABLE_TEXT = ErrorKind("40319", 400, "Text cannot be encoded as requested")
 TOO_MANY_PARTS = ErrorKind("40320", 422, "Message too long")
+# Profile limits (docs/numbers-and-profiles.md). 40333 and its HTTP 429 are Telnyx's own.
+SPEND_LIMIT_REACHED = ErrorKind("40333", 429, "Messaging profile spend limit reached")
+NOT_MOBILE = ErrorKind("40334", 403, "Destination is not a mobile number")
+# Sending (docs/sending.md): codes of our own, in a block of their own.
+NOT_CANCELLABLE = ErrorKind("40340", 403, "Message cannot be cancelled")
+INVALID_IDEMPOTENCY_KEY = ErrorKind("40341", 422, "Invalid Idempotency-Key")
+IDEMPOTENCY_KEY_REUSED = ErrorKind("40342", 422, "Idempotency-Key reused")
+IDEMPOTENCY_IN_PROGRESS = ErrorKind("40343", 409, "Idempotent request in progress")
+NO_POOL_NUMBER = ErrorKind("40344", 422, "No number available in the number pool")
+DUPLICATE_RESOURCE = ErrorKind("10012", 422, "Duplicate resource")
 
 # Delivery errors (40xxx, in a message's `errors[]`).
 DELIVERY_ERRORS: dict[str, str] = {

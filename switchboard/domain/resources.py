@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from switchboard.domain import whatsapp
 from switchboard.domain.clock import iso
+from switchboard.domain.numbers import eligible_products
+from switchboard.domain.text import redact_number
 
 SANDBOX_CARRIER_NAME = "Switchboard Sandbox"
 
@@ -42,7 +45,7 @@ def outbound_message(
     row = rows[0]
     final_times = [r["completed_at"] for r in rows if r["completed_at"] is not None]
     sent_times = [r["sent_at"] for r in rows if r["sent_at"] is not None]
-    return {
+    resource = {
         "record_type": "message",
         "direction": "outbound",
         "id": row["group_id"] if as_group and row.get("group_id") else row["id"],
@@ -74,6 +77,9 @@ def outbound_message(
         "tcr_campaign_billable": False,
         "tcr_campaign_registered": None,
     }
+    if row.get("body") is not None:  # WhatsApp: the content sent
+        resource["body"] = whatsapp.outbound_body(row["body"])
+    return resource
 
 
 def inbound_message(row: dict[str, Any], organization_id: str) -> dict[str, Any]:
@@ -90,6 +96,7 @@ def inbound_message(row: dict[str, Any], organization_id: str) -> dict[str, Any]
         "cc": row["cc"] or [],
         "text": row["text"],
         "subject": row["subject"],
+        "autoresponse_type": row.get("autoresponse_type"),
         "media": [
             {
                 "url": m.get("url"),
@@ -156,7 +163,8 @@ def messaging_profile(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_MESSAGING_TYPE = {"long_code": "long-code", "toll_free": "toll-free", "short_code": "short-code"}
+# The number types as `filter[type]` spells them (the SDK also accepts `long-code` etc.).
+_MESSAGING_TYPE = {"long_code": "longcode", "toll_free": "tollfree", "short_code": "shortcode"}
 
 
 def _feature_set(domestic: bool = True) -> dict[str, bool]:
@@ -167,23 +175,73 @@ def _feature_set(domestic: bool = True) -> dict[str, bool]:
     }
 
 
-def number_messaging_settings(row: dict[str, Any]) -> dict[str, Any]:
-    """`PhoneNumberWithMessagingSettings`."""
-    return {
+def number_messaging_settings(
+    row: dict[str, Any], health: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`PhoneNumberWithMessagingSettings`; `health` (all four keys) only when given."""
+    out = {
         "record_type": "messaging_phone_number",
         "id": row["id"],
         "phone_number": row["phone_number"],
         "country_code": row["country_code"],
-        "type": _MESSAGING_TYPE.get(row["number_kind"], "long-code"),
+        "type": _MESSAGING_TYPE.get(row["number_kind"], "longcode"),
         "messaging_profile_id": row["messaging_profile_id"],
         "messaging_product": row["messaging_product"],
-        "eligible_messaging_products": ["A2P", "P2P"],
+        "eligible_messaging_products": eligible_products(row["number_kind"]),
         "traffic_type": row["messaging_product"],
         "organization_id": row["account_id"],
         "tags": row["tags"] or [],
         "features": {"sms": _feature_set(), "mms": _feature_set()},
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
+    }
+    if health is not None:
+        out["health"] = health
+    return out
+
+
+def mobile_number_messaging_settings(row: dict[str, Any]) -> dict[str, Any]:
+    """`MobilePhoneNumberWithMessagingSettings`: type `longcode` only, SMS features only."""
+    return {
+        "record_type": "messaging_phone_number",
+        "id": row["id"],
+        "phone_number": row["phone_number"],
+        "country_code": row["country_code"],
+        "type": "longcode",
+        "messaging_profile_id": row["messaging_profile_id"],
+        "messaging_product": row["messaging_product"],
+        "traffic_type": row["messaging_product"],
+        "organization_id": row["account_id"],
+        "tags": row["tags"] or [],
+        "features": {"sms": _feature_set()},
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+
+
+def profile_short_code(row: dict[str, Any]) -> dict[str, Any]:
+    """`ShortCode`, from a `short_codes` row (see store/profile_senders.py)."""
+    return {
+        "record_type": "short_code",
+        "id": row["id"],
+        "short_code": row.get("short_code"),
+        "country_code": row.get("country_code"),
+        "messaging_profile_id": row.get("messaging_profile_id"),
+        "tags": row.get("tags") or [],
+        "created_at": iso(row.get("created_at")),
+        "updated_at": iso(row.get("updated_at")),
+    }
+
+
+def profile_alphanumeric_sender_id(row: dict[str, Any]) -> dict[str, Any]:
+    """`AlphanumericSenderID`, from an `alphanumeric_sender_ids` row."""
+    return {
+        "record_type": "alphanumeric_sender_id",
+        "id": row["id"],
+        "alphanumeric_sender_id": row.get("alphanumeric_sender_id"),
+        "messaging_profile_id": row.get("messaging_profile_id"),
+        "organization_id": row.get("account_id"),
+        "us_long_code_fallback": row.get("us_long_code_fallback"),
     }
 
 
@@ -224,6 +282,51 @@ def number_order(row: dict[str, Any]) -> dict[str, Any]:
         "phone_numbers_count": len(row["phone_numbers"]),
         "requirements_met": True,
         "sub_number_orders_ids": [],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+
+
+def messaging_optout(row: dict[str, Any], *, redact: bool = False) -> dict[str, Any]:
+    """`MessagingOptoutListResponse`; `to` masked when redaction is asked for."""
+    return {
+        "from": row["from_address"],
+        "to": redact_number(row["to_address"]) if redact else row["to_address"],
+        "keyword": row["keyword"],
+        "messaging_profile_id": row["messaging_profile_id"],
+        "created_at": iso(row["created_at"]),
+    }
+
+
+def autoresp_config(row: dict[str, Any]) -> dict[str, Any]:
+    """`AutoRespConfig` (every field but `resp_text` is required by the SDK)."""
+    return {
+        "id": row["id"],
+        "op": row["op"],
+        "keywords": list(row["keywords"] or []),
+        "country_code": row["country_code"],
+        "resp_text": row["resp_text"],
+        "created_at": iso(row["created_at"]),
+        "updated_at": iso(row["updated_at"]),
+    }
+
+
+def sandbox_message(row: dict[str, Any], *, show_message_id: bool = True) -> dict[str, Any]:
+    """One message that crossed the simulated network (Switchboard's own shape)."""
+    inbound = row["direction"] == "inbound"
+    return {
+        "record_type": "sandbox_message",
+        "id": row["id"],
+        "direction": row["direction"],
+        "handset": row["handset"],
+        "number": row["number"],
+        "from": row["handset"] if inbound else row["number"],
+        "to": row["number"] if inbound else row["handset"],
+        "type": row["type"],
+        "text": row["text"],
+        "media_urls": list(row["media"] or []),
+        "message_id": row["message_id"] if show_message_id else None,
+        "status": row["status"],
         "created_at": iso(row["created_at"]),
         "updated_at": iso(row["updated_at"]),
     }

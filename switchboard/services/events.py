@@ -63,3 +63,26 @@ async def move(
     if row is not None:
         await record(rt, conn, [row], now)
     return row
+
+
+async def record_received(
+    rt: Runtime, conn: AsyncConnection, rows: Iterable[dict[str, Any]], now: datetime
+) -> None:
+    """Record the arrival of inbound messages (their first status), in the caller's transaction.
+
+    The transition hooks follow outbound lifecycles (`message.sent`, `message.finalized`) and
+    do not run here: the inbound service enqueues `message.received` itself.
+    """
+    await message_store.insert_events(conn, [event_row(r, r["status"], now) for r in rows])
+
+
+async def inbound_webhook_delivered(
+    rt: Runtime, conn: AsyncConnection, message_id: str, now: datetime
+) -> None:
+    """An inbound message's `message.received` reached the customer: its `to[].status`
+    becomes `webhook_delivered` (once; a later delivery of the same event changes nothing)."""
+    row = await message_store.transition(
+        conn, message_id, ["delivered"], {"status": "webhook_delivered", "updated_at": now}
+    )
+    if row is not None:
+        await message_store.insert_events(conn, [event_row(row, row["status"], now)])

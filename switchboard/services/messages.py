@@ -2,31 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.domain import errors
 from switchboard.domain.clock import utcnow
 from switchboard.domain.encoding import MAX_PARTS, UnencodableText, analyze
 from switchboard.domain.errors import ApiError
 from switchboard.domain.ids import is_uuid, new_id
-from switchboard.domain.phone import InvalidNumber, parse_e164
+from switchboard.domain.phone import InvalidNumber, PhoneNumber, parse_e164
 from switchboard.domain.pricing import message_cost
-from switchboard.services import events
+from switchboard.services import (
+    events,
+    links,
+    optouts,
+    scheduling,
+    send_limits,
+    senders,
+    throughput,
+)
 from switchboard.services.runtime import Runtime
+from switchboard.services.senders import Sender
 from switchboard.store import messages as message_store
-from switchboard.store import numbers as number_store
-from switchboard.store import profiles as profile_store
+from switchboard.store import sending as sending_store
 
-SenderMode = Literal["any", "long_code"]
+SenderMode = Literal["any", "long_code", "short_code", "number_pool", "alphanumeric", "group_mms"]
+
+# Runs inside the accepting transaction with the new rows (e.g. to store the response an
+# Idempotency-Key replays): if it raises, nothing is accepted.
+AcceptHook = Callable[[AsyncConnection, list[dict[str, Any]]], Awaitable[None]]
+
+MAX_GROUP_RECIPIENTS = 8
 
 
 @dataclass
 class SendRequest:
-    """A validated send request (shapes checked by the API; rules checked here)."""
+    """A validated send request (shapes checked by the API; rules checked here).
 
-    to: str
+    `to` is one address, or for group MMS a list of them (one stored row per recipient).
+    """
+
+    to: str | list[str]
     from_: str | None = None
     messaging_profile_id: str | None = None
     text: str | None = None
@@ -38,24 +58,45 @@ class SendRequest:
     use_profile_webhooks: bool = True
     webhook_url: str | None = None
     webhook_failover_url: str | None = None
+    send_at: datetime | None = None  # set: the message waits as `scheduled` until then
 
 
-def _parse_to(value: str) -> Any:
+def _parse_to(value: str, pointer: str = "/to") -> Any:
     try:
         return parse_e164(value)
     except InvalidNumber as exc:
-        raise ApiError(errors.INVALID_TO, f"'to' {exc.reason}.", pointer="/to") from exc
+        raise ApiError(errors.INVALID_TO, f"'to' {exc.reason}.", pointer=pointer) from exc
 
 
-async def send_message(
-    rt: Runtime, account_id: str, request: SendRequest, mode: SenderMode = "any"
-) -> dict[str, Any]:
-    """Accept a message for sending: validate, price, store as `queued`, wake the dispatcher.
+def _destinations(request: SendRequest, mode: SenderMode) -> list[PhoneNumber]:
+    if mode != "group_mms":
+        assert isinstance(request.to, str)
+        return [_parse_to(request.to)]
+    recipients = request.to if isinstance(request.to, list) else [request.to]
+    if not 1 <= len(recipients) <= MAX_GROUP_RECIPIENTS:
+        raise ApiError(
+            errors.INVALID_PARAMETER,
+            f"A group MMS goes to 1 to {MAX_GROUP_RECIPIENTS} recipients, not {len(recipients)}.",
+            pointer="/to",
+        )
+    parsed: list[PhoneNumber] = []
+    for index, value in enumerate(recipients):
+        number = _parse_to(value, f"/to/{index}")
+        if any(p.e164 == number.e164 for p in parsed):
+            raise ApiError(
+                errors.INVALID_PARAMETER, f"{number.e164} is listed twice.", pointer=f"/to/{index}"
+            )
+        parsed.append(number)
+    return parsed
 
-    The row and its `queued` event commit together before the caller answers, so an accepted
-    message survives any crash after this returns.
-    """
-    destination = _parse_to(request.to)
+
+def _message_type(request: SendRequest, mode: SenderMode) -> Literal["SMS", "MMS"]:
+    if mode == "group_mms":  # always MMS; text, media or both
+        if not request.text and not request.media_urls:
+            raise ApiError(
+                errors.NO_CONTENT, "A group MMS needs text, media_urls or both.", pointer="/text"
+            )
+        return "MMS"
     message_type = request.type or ("MMS" if request.media_urls else "SMS")
     if message_type == "SMS" and request.media_urls:
         raise ApiError(
@@ -67,133 +108,207 @@ async def send_message(
         raise ApiError(
             errors.MISSING_PARAMETER, "The 'text' parameter is required.", pointer="/text"
         )
+    return message_type
+
+
+@dataclass(frozen=True)
+class _Body:
+    sent_text: str
+    encoding: str
+    parts: int
+    num_chars: int
+    smart_applied: bool
+
+
+def _encode(request: SendRequest, message_type: str) -> _Body:
+    text = request.text or ""
+    if message_type != "SMS":  # MMS text is UTF-8 and not segmented
+        return _Body(text, "UTF-8", 1, len(text), False)
+    try:
+        encoded = analyze(text, request.encoding)
+    except UnencodableText as exc:
+        raise ApiError(
+            errors.UNENCODABLE_TEXT,
+            f"Character {exc.char!r} at position {exc.index} is not in the GSM-7 alphabet.",
+            pointer="/text",
+        ) from exc
+    if request.auto_detect and encoded.parts > MAX_PARTS:
+        raise ApiError(
+            errors.TOO_MANY_PARTS,
+            f"The text needs {encoded.parts} parts; at most {MAX_PARTS} are allowed.",
+            pointer="/text",
+        )
+    return _Body(
+        encoded.text,
+        encoded.encoding,
+        encoded.parts,
+        encoded.num_chars,
+        encoded.smart_encoding_applied,
+    )
+
+
+async def _sender(
+    conn: AsyncConnection,
+    rt: Runtime,
+    account_id: str,
+    request: SendRequest,
+    mode: SenderMode,
+    destination: PhoneNumber,
+) -> Sender:
+    """The sender the endpoint and the body call for (messages.md §4)."""
+    pool = mode == "number_pool" or (
+        mode == "any" and request.from_ is None and request.messaging_profile_id is not None
+    )
+    if pool:  # `from` is not taken on /messages/number_pool
+        return await senders.pool_sender(
+            conn, rt.rng, account_id, request.messaging_profile_id, destination.e164
+        )
     if request.from_ is None:
         raise ApiError(
             errors.MISSING_PARAMETER,
-            "The 'from' parameter is required (a number of this account).",
+            "The 'from' parameter is required (a number of this account), or "
+            "'messaging_profile_id' to send from the profile's number pool.",
             pointer="/from",
         )
+    kind = {
+        "short_code": "short_code",
+        "alphanumeric": "alphanumeric",
+        "any": senders.sender_type_of(request.from_),
+    }.get(mode, "phone_number")
+    if kind == "short_code":
+        return await senders.short_code_sender(conn, account_id, request.from_)
+    if kind == "alphanumeric":
+        sender = await senders.alphanumeric_sender(
+            conn, account_id, request.from_, request.messaging_profile_id, destination
+        )
+        if request.media_urls or request.type == "MMS":
+            raise ApiError(
+                errors.INVALID_PARAMETER,
+                "Alphanumeric sender ids send SMS only; leave out media_urls.",
+                pointer="/media_urls" if request.media_urls else "/type",
+            )
+        return sender
+    if kind is None:
+        raise senders.invalid_from(
+            f"'{request.from_}' is not a +E.164 number, a short code or an alphanumeric sender id."
+        )
+    return await senders.phone_number_sender(
+        conn, account_id, request.from_, request.messaging_profile_id
+    )
+
+
+async def send_message(
+    rt: Runtime,
+    account_id: str,
+    request: SendRequest,
+    mode: SenderMode = "any",
+    *,
+    on_accepted: AcceptHook | None = None,
+) -> dict[str, Any]:
+    """Accept a message to one recipient; its stored row (see `accept_messages`)."""
+    rows = await accept_messages(rt, account_id, request, mode, on_accepted=on_accepted)
+    return rows[0]
+
+
+async def accept_messages(
+    rt: Runtime,
+    account_id: str,
+    request: SendRequest,
+    mode: SenderMode = "any",
+    *,
+    on_accepted: AcceptHook | None = None,
+) -> list[dict[str, Any]]:
+    """Accept a message for sending: validate, price, store as `queued`, wake the dispatcher.
+
+    One row per recipient (several only for group MMS, sharing a `group_id`). The rows and
+    their first events commit together before the caller answers, so an accepted message
+    survives any crash after this returns. With `send_at` the rows wait as `scheduled`.
+    """
+    destinations = _destinations(request, mode)
+    message_type = _message_type(request, mode)
 
     now = utcnow()
+    if request.send_at is not None:
+        scheduling.check_send_at(rt, request.send_at, now)
+    starts_at = request.send_at or now
+    body = _encode(request, message_type)
+    group_id = new_id() if mode == "group_mms" else None
+    # Time-ordered ids in recipient order, so a group lists its recipients as sent.
+    ids = sorted(new_id() for _ in destinations)
     async with rt.transaction() as conn:
-        sender = await number_store.find_number(conn, request.from_)
-        if sender is None or sender["account_id"] != account_id:
-            raise ApiError(
-                errors.INVALID_FROM,
-                f"'{request.from_}' is not a number of this account.",
-                pointer="/from",
+        sender = await _sender(conn, rt, account_id, request, mode, destinations[0])
+        profile = sender.profile
+        rows: list[dict[str, Any]] = []
+        for message_id, destination in zip(ids, destinations, strict=True):
+            _check_profile_allows(profile, destination.country)
+            await optouts.ensure_not_blocked(conn, profile["id"], sender.address, destination.e164)
+            row = {
+                "id": message_id,
+                "account_id": account_id,
+                "group_id": group_id,
+                "direction": "outbound",
+                "type": message_type,
+                "messaging_profile_id": profile["id"],
+                "from_address": sender.address,
+                "sender_type": sender.type,
+                "from_line_type": sender.line_type,
+                "to_address": destination.e164,
+                "to_line_type": destination.line_type,
+                "to_country": destination.country,
+                "cc": [],
+                "text": request.text or "",
+                "sent_text": body.sent_text,
+                "subject": request.subject,
+                "media": [
+                    {"url": u, "content_type": None, "sha256": None, "size": None}
+                    for u in request.media_urls
+                ],
+                "encoding": body.encoding,
+                "parts": body.parts,
+                "num_chars": body.num_chars,
+                "smart_encoding_applied": body.smart_applied,
+                "tags": [],
+                "errors": [],
+                "cost_amount": message_cost(
+                    rt.settings.rates, message_type, destination.country, body.parts
+                ),
+                "cost_currency": rt.settings.currency,
+                "status": "queued" if request.send_at is None else "scheduled",
+                "received_at": now,
+                "send_at": request.send_at,
+                "sent_at": None,
+                "completed_at": None,
+                "valid_until": starts_at + timedelta(seconds=rt.settings.valid_for_seconds),
+                "wait_seconds": 0.0,
+                "next_attempt_at": now if request.send_at is None else None,
+                "claimed_by": None,
+                "claimed_at": None,
+                "attempts": 0,
+                "carrier": None,
+                "carrier_message_id": None,
+                "webhook_url": request.webhook_url,
+                "webhook_failover_url": request.webhook_failover_url,
+                "use_profile_webhooks": request.use_profile_webhooks,
+                "updated_at": now,
+            }
+            await links.shorten(rt, conn, profile, row, request.encoding)
+            await send_limits.check_send(
+                conn, profile, destination, row["cost_amount"], now, pending=rows
             )
-        if sender["number_kind"] not in ("long_code", "toll_free"):
-            raise ApiError(
-                errors.INVALID_FROM,
-                "'from' must be a long code or toll-free number.",
-                pointer="/from",
-            )
-        if sender["messaging_profile_id"] is None:
-            raise ApiError(
-                errors.NO_PROFILE,
-                f"{request.from_} is not assigned to a messaging profile.",
-                pointer="/from",
-            )
-        profile = await profile_store.get_profile(conn, account_id, sender["messaging_profile_id"])
-        assert profile is not None
-        other_profile = request.messaging_profile_id
-        if (
-            other_profile is not None
-            and other_profile != profile["id"]
-            and not (
-                is_uuid(other_profile)
-                and await profile_store.get_profile(conn, account_id, other_profile)
-            )
-        ):
-            raise ApiError(
-                errors.ASSOCIATED_NOT_FOUND,
-                "The messaging profile does not exist.",
-                pointer="/messaging_profile_id",
-            )
-        _check_profile_allows(profile, destination.country)
-
-        text = request.text or ""
-        encoding: str
-        if message_type == "SMS":
-            try:
-                encoded = analyze(text, request.encoding)
-            except UnencodableText as exc:
-                raise ApiError(
-                    errors.UNENCODABLE_TEXT,
-                    f"Character {exc.char!r} at position {exc.index} is not in the GSM-7 alphabet.",
-                    pointer="/text",
-                ) from exc
-            if request.auto_detect and encoded.parts > MAX_PARTS:
-                raise ApiError(
-                    errors.TOO_MANY_PARTS,
-                    f"The text needs {encoded.parts} parts; at most {MAX_PARTS} are allowed.",
-                    pointer="/text",
-                )
-            sent_text, encoding, parts = encoded.text, encoded.encoding, encoded.parts
-            num_chars, smart_applied = encoded.num_chars, encoded.smart_encoding_applied
-        else:
-            sent_text, encoding, parts, num_chars, smart_applied = (
-                text,
-                "UTF-8",
-                1,
-                len(text),
-                False,
-            )
-
-        row = {
-            "id": new_id(),
-            "account_id": account_id,
-            "group_id": None,
-            "direction": "outbound",
-            "type": message_type,
-            "messaging_profile_id": profile["id"],
-            "from_address": request.from_,
-            "sender_type": sender["number_kind"],
-            "from_line_type": "Wireline" if sender["number_kind"] == "toll_free" else "VoIP",
-            "to_address": destination.e164,
-            "to_line_type": destination.line_type,
-            "to_country": destination.country,
-            "cc": [],
-            "text": text,
-            "sent_text": sent_text,
-            "subject": request.subject,
-            "media": [
-                {"url": u, "content_type": None, "sha256": None, "size": None}
-                for u in request.media_urls
-            ],
-            "encoding": encoding,
-            "parts": parts,
-            "num_chars": num_chars,
-            "smart_encoding_applied": smart_applied,
-            "tags": [],
-            "errors": [],
-            "cost_amount": message_cost(
-                rt.settings.rates, message_type, destination.country, parts
-            ),
-            "cost_currency": rt.settings.currency,
-            "status": "queued",
-            "received_at": now,
-            "send_at": None,
-            "sent_at": None,
-            "completed_at": None,
-            "valid_until": now + timedelta(seconds=rt.settings.valid_for_seconds),
-            "wait_seconds": 0.0,
-            "next_attempt_at": now,
-            "claimed_by": None,
-            "claimed_at": None,
-            "attempts": 0,
-            "carrier": None,
-            "carrier_message_id": None,
-            "webhook_url": request.webhook_url,
-            "webhook_failover_url": request.webhook_failover_url,
-            "use_profile_webhooks": request.use_profile_webhooks,
-            "updated_at": now,
-        }
-        await message_store.insert_messages(conn, [row])
-        await events.record(rt, conn, [row], now)
-    rt.wake_dispatcher()
-    return row
+            rows.append(row)
+        if request.send_at is None:  # scheduled messages take their turn when released
+            slots = await throughput.reserve_slots(rt, conn, rows, now)
+            for row, slot in zip(rows, slots, strict=True):
+                row["next_attempt_at"], row["wait_seconds"] = slot.starts_at, slot.wait_seconds
+        await message_store.insert_messages(conn, rows)
+        await events.record(rt, conn, rows, now)
+        if on_accepted is not None:
+            await on_accepted(conn, rows)
+    if request.send_at is None:
+        rt.wake_dispatcher()
+    else:
+        rt.wake_scheduler()
+    return rows
 
 
 def _check_profile_allows(profile: dict[str, Any], country: str) -> None:
@@ -218,6 +333,35 @@ async def get_message(rt: Runtime, account_id: str, message_id: str) -> dict[str
     if row is None:
         raise ApiError(errors.NOT_FOUND, "The requested message could not be found.")
     return row
+
+
+async def get_group(rt: Runtime, account_id: str, group_id: str) -> list[dict[str, Any]]:
+    """The recipient messages of a group MMS within the retention window (404 otherwise)."""
+    rows: list[dict[str, Any]] = []
+    if is_uuid(group_id):
+        async with rt.read() as conn:
+            rows = await sending_store.group_rows(
+                conn, account_id, group_id, received_after=retention_cutoff(rt)
+            )
+    if not rows:
+        raise ApiError(errors.NOT_FOUND, "The requested group message could not be found.")
+    return rows
+
+
+async def get_message_or_group(
+    rt: Runtime, account_id: str, message_id: str
+) -> tuple[list[dict[str, Any]], bool]:
+    """A message by its id, or a group MMS by its group id (what its send returned as
+    `data.id`): the rows, and whether they are a group."""
+    try:
+        return [await get_message(rt, account_id, message_id)], False
+    except ApiError as exc:
+        if exc.kind is not errors.NOT_FOUND:
+            raise
+        try:
+            return await get_group(rt, account_id, message_id), True
+        except ApiError:
+            raise exc from None
 
 
 def retention_cutoff(rt: Runtime, now: datetime | None = None) -> datetime:

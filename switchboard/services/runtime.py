@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,18 @@ class Runtime:
     # Set when new work is queued so idle workers wake at once instead of at their next poll.
     dispatch_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     transition_hooks: list[TransitionHook] = field(default_factory=list)
+    # Set when a message is scheduled, so the scheduler can wake earlier than it planned.
+    schedule_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # The number pool's random source (seeded by `number_pool.seed` when set).
+    rng: random.Random = field(default_factory=random.Random)
+    # Set when a webhook delivery is enqueued (after its transaction commits).
+    webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set when a bulk update order is created.
+    bulk_update_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        if self.settings.number_pool.seed is not None:
+            self.rng.seed(self.settings.number_pool.seed)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -37,3 +50,12 @@ class Runtime:
 
     def wake_dispatcher(self) -> None:
         self.dispatch_wakeup.set()
+
+    def wake_scheduler(self) -> None:
+        self.schedule_wakeup.set()
+
+    def wake_webhook_sender(self) -> None:
+        self.webhook_wakeup.set()
+
+    def wake_bulk_updater(self) -> None:
+        self.bulk_update_wakeup.set()

@@ -99,7 +99,9 @@ async def find_by_carrier_ref(
     row = (
         await conn.execute(
             sa.select(messages).where(
-                messages.c.carrier == carrier, messages.c.carrier_message_id == carrier_message_id
+                messages.c.carrier == carrier,
+                messages.c.carrier_message_id == carrier_message_id,
+                messages.c.direction == "outbound",  # receipts only concern sent messages
             )
         )
     ).first()

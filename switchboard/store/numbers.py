@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,6 +23,61 @@ async def number_taken(conn: AsyncConnection, e164: str) -> bool:
 
 async def insert_number(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(phone_numbers.insert().values(**values))
+
+
+IN_CHUNK = 500  # values per `IN (...)`: well under every backend's bound-parameter limit
+
+
+def _chunks(values: Sequence[str]) -> list[Sequence[str]]:
+    return [values[i : i + IN_CHUNK] for i in range(0, len(values), IN_CHUNK)]
+
+
+async def taken_numbers(conn: AsyncConnection, e164s: Sequence[str]) -> set[str]:
+    """Which of these numbers any account already has."""
+    taken: set[str] = set()
+    for chunk in _chunks(e164s):
+        rows = await conn.execute(
+            sa.select(phone_numbers.c.phone_number).where(phone_numbers.c.phone_number.in_(chunk))
+        )
+        taken.update(r[0] for r in rows)
+    return taken
+
+
+async def insert_numbers(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(phone_numbers.insert(), list(rows))
+
+
+async def owned_numbers(
+    conn: AsyncConnection, account_id: str, e164s: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The account's numbers among `e164s`, by E.164 (id, kind and status only)."""
+    owned: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(e164s):
+        rows = await conn.execute(
+            sa.select(
+                phone_numbers.c.id,
+                phone_numbers.c.phone_number,
+                phone_numbers.c.number_kind,
+                phone_numbers.c.status,
+            ).where(
+                phone_numbers.c.account_id == account_id, phone_numbers.c.phone_number.in_(chunk)
+            )
+        )
+        owned.update({r.phone_number: dict(r._mapping) for r in rows})
+    return owned
+
+
+async def assign_numbers(
+    conn: AsyncConnection, account_id: str, number_ids: Sequence[str], values: dict[str, Any]
+) -> None:
+    """One UPDATE for many numbers of the account (ids in ascending order lock predictably)."""
+    for chunk in _chunks(sorted(number_ids)):
+        await conn.execute(
+            phone_numbers.update()
+            .where(phone_numbers.c.account_id == account_id, phone_numbers.c.id.in_(chunk))
+            .values(**values)
+        )
 
 
 async def insert_order(conn: AsyncConnection, values: dict[str, Any]) -> None:
@@ -80,6 +136,7 @@ async def list_numbers(
     phone_number_contains: str | None = None,
     messaging_profile_id: str | None = None,
     number_kind: str | None = None,
+    phone_number_type: str | None = None,
     sort_phone_number: str | None = None,
     page_number: int,
     page_size: int,
@@ -95,6 +152,8 @@ async def list_numbers(
         query = query.where(phone_numbers.c.messaging_profile_id == messaging_profile_id)
     if number_kind:
         query = query.where(phone_numbers.c.number_kind == number_kind)
+    if phone_number_type:
+        query = query.where(phone_numbers.c.phone_number_type == phone_number_type)
     if sort_phone_number == "desc":
         query = query.order_by(phone_numbers.c.phone_number.desc())
     elif sort_phone_number == "asc":

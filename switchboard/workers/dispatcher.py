@@ -7,23 +7,25 @@ import contextlib
 import logging
 from typing import Any
 
-from switchboard.carriers.base import Carrier, Refused, SubmitResult
-from switchboard.services import delivery
+from switchboard.carriers.base import Refused, SubmitResult
+from switchboard.services import delivery, media
 from switchboard.services.runtime import Runtime
+from switchboard.workers.carriers import CarrierSet
 
 log = logging.getLogger(__name__)
 
 
 class Dispatcher:
     def __init__(
-        self, rt: Runtime, carrier: Carrier, worker_id: str, concurrency: int = 64
+        self, rt: Runtime, carriers: CarrierSet, worker_id: str, concurrency: int = 64
     ) -> None:
         self.rt = rt
-        self.carrier = carrier
+        self.carriers = carriers
         self.worker_id = worker_id
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
+        self.media = media.fetcher_for(rt.settings)  # MMS media are fetched before submit
 
     async def run(self) -> None:
         settings = self.rt.settings.dispatcher
@@ -48,13 +50,19 @@ class Dispatcher:
         wakeup.clear()
 
     async def _submit(self, row: dict[str, Any]) -> None:
+        carrier = self.carriers.route(row["from_address"], row["to_address"])
         try:
             try:
-                result: SubmitResult = await self.carrier.submit(delivery.submission_for(row))
+                prepared = await media.prepare(self.rt, self.media, row)
+                if isinstance(prepared, Refused):  # its media cannot be sent
+                    result: SubmitResult = prepared
+                else:
+                    row = prepared
+                    result = await carrier.submit(delivery.submission_for(row))
             except Exception as exc:  # a carrier fault is a temporary refusal, never a loss
-                log.exception("carrier %s failed on %s", self.carrier.name, row["id"])
+                log.exception("carrier %s failed on %s", carrier.name, row["id"])
                 result = Refused(code="40006", detail=str(exc), retry_after=5.0)
-            await delivery.record_submit_result(self.rt, row, self.carrier.name, result)
+            await delivery.record_submit_result(self.rt, row, carrier.name, result)
         except Exception:
             # The row stays in `sending`; the lease recovery requeues it.
             log.exception("recording the outcome of %s failed", row["id"])
@@ -65,3 +73,4 @@ class Dispatcher:
         self._stopping.set()
         self.rt.wake_dispatcher()
         await asyncio.gather(*self._inflight, return_exceptions=True)
+        await media.close(self.media)

@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from switchboard.carriers.base import DeliveryReport, MobileOriginated
-from switchboard.services import delivery
+from switchboard.services import delivery, inbound
 from switchboard.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,16 @@ class CarrierIntake:
         )
 
     async def mobile_originated(self, message: MobileOriginated) -> None:
-        log.info("inbound message from %s to %s received", message.from_, message.to)
+        """Store and route a handset's message; returns once it is committed.
+
+        A failure propagates so the carrier does not acknowledge the message and the network
+        delivers it again.
+        """
+        try:
+            await inbound.receive(self.rt, message)
+        except Exception:
+            log.exception("inbound message from %s to %s not stored", message.from_, message.to)
+            raise
 
     async def stop(self) -> None:
         for task in list(self._retries):

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 
-from switchboard.services import delivery
+from switchboard.services import delivery, idempotency
 from switchboard.services.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,7 @@ async def run_maintenance(rt: Runtime, stopping: asyncio.Event, interval: float 
                 log.warning("requeued %d message(s) abandoned in 'sending'", requeued)
                 rt.wake_dispatcher()
             await delivery.unconfirm_overdue(rt)
+            await idempotency.purge_expired(rt)
         except Exception:
             log.exception("maintenance pass failed")
         with contextlib.suppress(TimeoutError):
