@@ -26,12 +26,8 @@ from switchboard.api.routes import sandbox as sandbox_routes
 from switchboard.api.routes import sender_ids as sender_id_routes
 from switchboard.config import Settings
 from switchboard.domain.errors import ApiError
-from switchboard.services import accounts, sandbox, webhooks
-from switchboard.services.numbers import ensure_sandbox_numbers
-from switchboard.services.runtime import Runtime
-from switchboard.store import migrate
-from switchboard.store.database import create_engine
-from switchboard.workers.supervisor import Workers
+from switchboard.process import running
+from switchboard.services import accounts
 
 
 @dataclass(frozen=True)
@@ -73,30 +69,15 @@ def create_app(
 ) -> Starlette:
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
-        await migrate.upgrade(engine)
-        rt = Runtime(settings=settings, engine=engine)
-        webhooks.install(rt)  # events reach their webhooks whichever process changes a status
-        sandbox.install(rt)  # sandbox mode: record what crosses the simulated network
-        startup = await accounts.ensure_default_account(rt)
-        sandbox_numbers: list[str] = []
-        if settings.mode == "sandbox":
-            sandbox_numbers = await ensure_sandbox_numbers(rt, startup.account_id)
-        app.state.runtime = rt
-        app.state.key_cache = KeyCache()
-        workers = Workers(rt) if run_workers else None
-        if workers:
-            await workers.start()
-        # Virtual handsets send through the sandbox carrier, as phones do through a network.
-        app.state.sandbox_network = workers.carriers.sandbox if workers else None
-        if on_ready:
-            on_ready(ReadyInfo(settings, startup, sandbox_numbers))
-        try:
+        async with running(settings, with_workers=run_workers) as process:
+            app.state.runtime = process.rt
+            app.state.key_cache = KeyCache()
+            # Virtual handsets send through the sandbox carrier, as phones do through a network.
+            workers = process.workers
+            app.state.sandbox_network = workers.carriers.sandbox if workers else None
+            if on_ready:
+                on_ready(ReadyInfo(settings, process.startup, process.sandbox_numbers))
             yield
-        finally:
-            if workers:
-                await workers.stop()
-            await engine.dispose()
 
     return Starlette(
         routes=[

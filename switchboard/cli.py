@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -44,13 +45,12 @@ def _banner(info: object) -> None:
     print("\n".join(lines), flush=True)
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+def _run_http(settings: Settings, *, with_workers: bool) -> None:
     import uvicorn
 
     from switchboard.app import create_app
 
-    settings = _settings(args)
-    app = create_app(settings, on_ready=_banner)
+    app = create_app(settings, run_workers=with_workers, on_ready=_banner)
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -62,6 +62,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
     )
     uvicorn.Server(config).run()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    _run_http(_settings(args), with_workers=True)
+    return 0
+
+
+def cmd_api(args: argparse.Namespace) -> int:
+    """The HTTP API alone; `switchboard worker` processes do the sending."""
+    _run_http(_settings(args), with_workers=False)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Workers alone (dispatcher, carriers, webhooks, scheduler), until SIGTERM or Ctrl-C."""
+    import signal
+
+    import uvloop
+
+    from switchboard.process import running
+    from switchboard.workers.supervisor import default_worker_id
+
+    settings = _settings(args)
+    worker_id = args.worker_id or default_worker_id(f"worker:{os.getpid()}")
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with running(settings, with_workers=True, worker_id=worker_id):
+            print(f"Switchboard worker {worker_id} ready ({settings.database_url})", flush=True)
+            await stop.wait()
+
+    uvloop.run(run())
     return 0
 
 
@@ -222,6 +257,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
     serve.add_argument("--config", help="TOML configuration file")
     serve.set_defaults(func=cmd_serve)
+
+    api = sub.add_parser("api", help="run the HTTP API only (workers run apart)")
+    api.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    api.add_argument("--db", help="database URL (env SWITCHBOARD_DATABASE_URL)")
+    api.add_argument("--config", help="TOML configuration file")
+    api.set_defaults(func=cmd_api)
+
+    worker = sub.add_parser("worker", parents=[shared], help="run the workers only")
+    worker.add_argument(
+        "--worker-id",
+        help="stable id of this worker (default HOST:worker:PID); with a stable id a "
+        "restarted worker takes back its own unfinished messages at once",
+    )
+    worker.set_defaults(func=cmd_worker)
 
     migrate = sub.add_parser("migrate", parents=[shared], help="apply database migrations")
     migrate.set_defaults(func=cmd_migrate)

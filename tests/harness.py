@@ -38,9 +38,11 @@ class Server:
         workdir: Path,
         env: dict[str, str] | None = None,
         config: Path | None = None,
+        role: str = "serve",
     ) -> None:
         self.db_url = db_url
         self.config = config
+        self.role = role  # serve | api | worker
         self.workdir = workdir
         self.port = free_port()
         self.api_key = "KEYTEST" + uuid.uuid4().hex.upper()
@@ -75,8 +77,9 @@ class Server:
 
     def start(self, timeout: float = 30.0) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the process's life
-        command = [sys.executable, "-m", "switchboard", "serve", "--port", str(self.port)]
-        command += ["--db", self.db_url]
+        command = [sys.executable, "-m", "switchboard", self.role, "--db", self.db_url]
+        if self.role != "worker":
+            command += ["--port", str(self.port)]
         if self.config is not None:
             command += ["--config", str(self.config)]
         self.proc = subprocess.Popen(
@@ -86,10 +89,16 @@ class Server:
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+        offset = log.tell()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log_path.read_text()}")
+            if self.role == "worker":
+                if b"ready" in self.log_path.read_bytes()[offset:]:
+                    return
+                time.sleep(0.1)
+                continue
             try:
                 if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
                     return

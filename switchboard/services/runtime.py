@@ -8,11 +8,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.config import Settings
+
+
+class Notifier(Protocol):
+    def notify(self, topic: str) -> None: ...
+
 
 # Work that must commit together with status changes: (conn, changed rows, now).
 TransitionHook = Callable[[AsyncConnection, Sequence[dict[str, Any]], datetime], Awaitable[None]]
@@ -33,6 +38,8 @@ class Runtime:
     webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Set when a bulk update order is created.
     bulk_update_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Tells other processes (PostgreSQL LISTEN/NOTIFY) when API and workers run apart.
+    notifier: Notifier | None = None
 
     def __post_init__(self) -> None:
         if self.settings.number_pool.seed is not None:
@@ -48,14 +55,28 @@ class Runtime:
         async with self.engine.connect() as conn:
             yield conn
 
+    def _wake(self, event: asyncio.Event, topic: str) -> None:
+        event.set()
+        if self.notifier is not None:
+            self.notifier.notify(topic)
+
     def wake_dispatcher(self) -> None:
-        self.dispatch_wakeup.set()
+        self._wake(self.dispatch_wakeup, "dispatch")
 
     def wake_scheduler(self) -> None:
-        self.schedule_wakeup.set()
+        self._wake(self.schedule_wakeup, "schedule")
 
     def wake_webhook_sender(self) -> None:
-        self.webhook_wakeup.set()
+        self._wake(self.webhook_wakeup, "webhooks")
 
     def wake_bulk_updater(self) -> None:
-        self.bulk_update_wakeup.set()
+        self._wake(self.bulk_update_wakeup, "bulk_updates")
+
+    def local_wakeups(self) -> dict[str, Callable[[], None]]:
+        """Topic → how to wake this process's worker for it (for cross-process wake-ups)."""
+        return {
+            "dispatch": self.dispatch_wakeup.set,
+            "schedule": self.schedule_wakeup.set,
+            "webhooks": self.webhook_wakeup.set,
+            "bulk_updates": self.bulk_update_wakeup.set,
+        }
