@@ -35,6 +35,7 @@ async def running(
     engine = create_engine(settings.database_url)
     notifier: PgNotifier | None = None
     workers: Workers | None = None
+    rt: Runtime | None = None
     try:
         await migrate.upgrade(engine)
         rt = Runtime(settings=settings, engine=engine)
@@ -59,4 +60,6 @@ async def running(
             await workers.stop()
         if notifier is not None:
             await notifier.close()
+        if rt is not None and rt.group_commit is not None:
+            await rt.group_commit.close()
         await engine.dispose()

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.config import Settings
+from switchboard.store.group_commit import GroupCommitter
 
 
 class Notifier(Protocol):
@@ -40,13 +41,25 @@ class Runtime:
     bulk_update_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Tells other processes (PostgreSQL LISTEN/NOTIFY) when API and workers run apart.
     notifier: Notifier | None = None
+    # SQLite only: write transactions run one at a time and commit in batches.
+    group_commit: GroupCommitter | None = None
 
     def __post_init__(self) -> None:
+        if self.group_commit is None and self.engine.dialect.name == "sqlite":
+            self.group_commit = GroupCommitter(self.engine)
         if self.settings.number_pool.seed is not None:
             self.rng.seed(self.settings.number_pool.seed)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction; it has committed when the block exits without error.
+
+        On SQLite, transactions share commits through the group committer (one writer).
+        """
+        if self.group_commit is not None:
+            async with self.group_commit.transaction() as conn:
+                yield conn
+            return
         async with self.engine.begin() as conn:
             yield conn
 

@@ -43,5 +43,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
+            # Take transaction control away from the sqlite3 module, whose implicit BEGINs
+            # break SAVEPOINTs (which group commit relies on); SQLAlchemy emits BEGIN below.
+            dbapi_conn.isolation_level = None
+
+        @sa.event.listens_for(engine.sync_engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN")
 
     return engine

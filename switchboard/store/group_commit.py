@@ -1,0 +1,136 @@
+"""Group commit for SQLite: many short write transactions, one fsync.
+
+SQLite allows one writer at a time. Left alone, concurrent write transactions wait for the
+lock in SQLite's busy handler, which sleeps in steps of milliseconds, and each commit pays
+its own fsync. Instead, write transactions queue here and run one after another on one
+connection, each inside its own SAVEPOINT of a shared transaction; the shared transaction
+commits once the queue is drained (or `max_batch` is reached). A caller's transaction only
+finishes when the commit that holds its work has succeeded, so nothing is ever reported
+done before it is durable, and one caller's failure rolls back only its own savepoint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class _Turn:
+    """One caller's transaction: its turn on the connection, its outcome, its commit."""
+
+    loop: asyncio.AbstractEventLoop
+    go: asyncio.Future[AsyncConnection] = field(init=False)
+    done: asyncio.Future[bool] = field(init=False)
+    committed: asyncio.Future[None] = field(init=False)
+    abandoned: bool = False
+
+    def __post_init__(self) -> None:
+        self.go = self.loop.create_future()
+        self.done = self.loop.create_future()
+        self.committed = self.loop.create_future()
+
+
+# The connection of the transaction the current task is inside, and that task: tasks created
+# inside a transaction inherit context variables, but must not share its connection.
+_active: ContextVar[tuple[AsyncConnection, asyncio.Task[object] | None] | None] = ContextVar(
+    "group_commit_conn", default=None
+)
+
+
+class GroupCommitter:
+    def __init__(self, engine: AsyncEngine, max_batch: int = 500) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: asyncio.Queue[_Turn] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.batches = 0  # for tests and benchmarks: commits made
+        self.transactions = 0  # caller transactions committed
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection]:
+        active = _active.get()
+        if active is not None and active[1] is asyncio.current_task():
+            # A transaction inside a transaction: a savepoint within it.
+            async with active[0].begin_nested():
+                yield active[0]
+            return
+        self._ensure_running()
+        turn = _Turn(asyncio.get_running_loop())
+        await self._queue.put(turn)
+        try:
+            conn = await turn.go
+        except BaseException:
+            turn.abandoned = True
+            if turn.go.done() and not turn.go.cancelled():
+                turn.done.set_result(False)
+            raise
+        token = _active.set((conn, asyncio.current_task()))
+        try:
+            yield conn
+        except BaseException:
+            turn.done.set_result(False)
+            raise
+        finally:
+            _active.reset(token)
+        turn.done.set_result(True)
+        await turn.committed
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="group-commit")
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._queue.get()
+            try:
+                await self._batch(first)
+            except Exception:  # the batch's callers got the error; keep serving new ones
+                log.exception("group commit batch failed")
+
+    async def _batch(self, first: _Turn) -> None:
+        batch: list[_Turn] = []
+        async with self.engine.connect() as conn:
+            await conn.begin()
+            turn: _Turn | None = first
+            try:
+                while turn is not None:
+                    if not turn.abandoned:
+                        savepoint = await conn.begin_nested()
+                        turn.go.set_result(conn)
+                        if await turn.done:
+                            await savepoint.commit()
+                            batch.append(turn)
+                        else:
+                            await savepoint.rollback()
+                    turn = None
+                    if len(batch) < self.max_batch and not self._queue.empty():
+                        turn = self._queue.get_nowait()
+                await conn.commit()
+            except BaseException as exc:
+                error = exc if isinstance(exc, Exception) else RuntimeError("commit interrupted")
+                for waiting in batch:
+                    if not waiting.committed.done():
+                        waiting.committed.set_exception(error)
+                with contextlib.suppress(Exception):
+                    await conn.rollback()
+                raise
+        self.batches += 1
+        self.transactions += len(batch)
+        for waiting in batch:
+            waiting.committed.set_result(None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
