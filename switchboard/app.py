@@ -1,4 +1,4 @@
-"""The ASGI application: `/v2` API, `/healthz`, and the workers' lifecycle."""
+"""The ASGI application: `/v2` API, `/healthz`, the console at `/`, and the workers' lifecycle."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from switchboard.api.routes import profile_views as profile_view_routes
 from switchboard.api.routes import sandbox as sandbox_routes
 from switchboard.api.routes import sender_ids as sender_id_routes
 from switchboard.config import Settings
+from switchboard.console import routes as console_routes
 from switchboard.domain.errors import ApiError
 from switchboard.process import running
 from switchboard.services import accounts
@@ -72,6 +73,7 @@ def create_app(
         async with running(settings, with_workers=run_workers) as process:
             app.state.runtime = process.rt
             app.state.key_cache = KeyCache()
+            app.state.default_account_id = process.startup.account_id  # the console's account
             # Virtual handsets send through the sandbox carrier, as phones do through a network.
             workers = process.workers
             app.state.sandbox_network = workers.carriers.sandbox if workers else None
@@ -84,6 +86,8 @@ def create_app(
             Route("/healthz", healthz),
             Mount("/v2", routes=api_routes()),
             *link_routes.redirect_routes,
+            # Last: the console's pages at `/` never shadow the paths above.
+            *(console_routes.routes(settings) if settings.console_enabled else []),
         ],
         exception_handlers={
             ApiError: api_errors.api_error_handler,

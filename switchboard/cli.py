@@ -30,6 +30,8 @@ def _banner(info: object) -> None:
         f"Switchboard {s.mode} ready",
         f'  API:          {s.api_base_url}   (Telnyx SDK: base_url="{s.api_base_url}")',
     ]
+    if s.console_enabled:
+        lines.append(f"  Console:      {s.base_url}/   (messages, conversations, webhooks)")
     if startup.new_api_key:
         lines.append(f"  API key:      {startup.new_api_key}   (shown once; keep it)")
     elif startup.configured_api_key:

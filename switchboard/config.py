@@ -141,6 +141,14 @@ class CarrierSettings(BaseModel):
     routes: RouteSettings = Field(default_factory=RouteSettings)
 
 
+class ConsoleSettings(BaseModel):
+    """The web console at `/` (docs/console.md)."""
+
+    enabled: bool | None = Field(
+        None, description="Serve the console; default: yes in sandbox mode, no in gateway mode."
+    )
+
+
 class NumberPoolSettings(BaseModel):
     """Sender choice for number-pool sends (docs/sending.md)."""
 
@@ -247,12 +255,20 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     carriers: CarrierSettings = Field(default_factory=CarrierSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def media_allow_private(self) -> bool:
         """Loopback/private media hosts: the sandbox allows them, a gateway refuses."""
         if self.media.allow_private is not None:
             return self.media.allow_private
+        return self.mode == "sandbox"
+
+    @property
+    def console_enabled(self) -> bool:
+        """The web console: on in the sandbox, off in gateway mode unless enabled."""
+        if self.console.enabled is not None:
+            return self.console.enabled
         return self.mode == "sandbox"
 
     @property

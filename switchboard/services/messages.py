@@ -366,3 +366,60 @@ async def get_message_or_group(
 
 def retention_cutoff(rt: Runtime, now: datetime | None = None) -> datetime:
     return (now or utcnow()) - timedelta(days=rt.settings.message_retention_days)
+
+
+# --- browsing (the console) ------------------------------------------------------------
+
+
+async def list_recent(
+    rt: Runtime,
+    account_id: str,
+    *,
+    number: str | None = None,
+    direction: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Messages of both directions within the retention window, newest first."""
+    async with rt.read() as conn:
+        return await message_store.list_recent(
+            conn,
+            account_id,
+            received_after=retention_cutoff(rt),
+            number=number,
+            direction=direction,
+            status=status,
+            limit=limit,
+            offset=offset,
+        )
+
+
+async def get_message_history(
+    rt: Runtime, account_id: str, message_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A message (404 outside the retention window) and its status events, oldest first."""
+    row = await get_message(rt, account_id, message_id)
+    async with rt.read() as conn:
+        history = await message_store.events_for(conn, message_id)
+    return row, history
+
+
+async def list_conversations(
+    rt: Runtime, account_id: str, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Each (handset, our number) pair with its latest message, most recent first."""
+    async with rt.read() as conn:
+        return await message_store.conversations(
+            conn, account_id, received_after=retention_cutoff(rt), limit=limit
+        )
+
+
+async def conversation(
+    rt: Runtime, account_id: str, handset: str, number: str
+) -> list[dict[str, Any]]:
+    """The messages between a handset and one of our numbers, oldest first."""
+    async with rt.read() as conn:
+        return await message_store.conversation(
+            conn, account_id, handset, number, received_after=retention_cutoff(rt)
+        )

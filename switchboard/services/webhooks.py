@@ -37,6 +37,7 @@ from switchboard.webhooks.records import (
     delivery_resource,
     event_from_text,
     event_text,
+    webhook_component,
 )
 from switchboard.webhooks.signing import (
     WebhookSigner,
@@ -462,3 +463,34 @@ async def get_delivery(rt: Runtime, account_id: str, delivery_id: str) -> dict[s
             raise not_found
         attempts = await webhook_store.attempts_for(conn, [delivery_id])
     return delivery_resource(row, attempts[delivery_id])
+
+
+async def message_deliveries(rt: Runtime, account_id: str, message_id: str) -> list[dict[str, Any]]:
+    """The deliveries of one message's events, oldest first, with everything each attempt
+    sent and got: `delivery` (the row), `webhook` (the event) and `attempts` (newest first,
+    request and response bodies included)."""
+    async with rt.read() as conn:
+        rows = await webhook_store.deliveries_for_message(conn, account_id, message_id)
+        attempts = await webhook_store.attempts_for(conn, [r["id"] for r in rows])
+    return [
+        {
+            "delivery": row,
+            "webhook": webhook_component(row["event_id"], row["event_type"], row["event_data"]),
+            "attempts": attempts[row["id"]],
+        }
+        for row in rows
+    ]
+
+
+async def resend_delivery(rt: Runtime, account_id: str, delivery_id: str) -> bool:
+    """Queue a delivery again, due now, with a fresh retry schedule (the same event: same
+    `data.id`, the attempt count goes on). False while an attempt is in flight."""
+    if not is_uuid(delivery_id):
+        raise ApiError(errors.NOT_FOUND, "The requested webhook delivery could not be found.")
+    async with rt.transaction() as conn:
+        if await webhook_store.get_delivery(conn, account_id, delivery_id) is None:
+            raise ApiError(errors.NOT_FOUND, "The requested webhook delivery could not be found.")
+        queued = await webhook_store.requeue_delivery(conn, account_id, delivery_id, utcnow())
+    if queued:
+        rt.wake_webhook_sender()
+    return queued

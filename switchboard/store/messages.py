@@ -166,3 +166,106 @@ async def events_for(conn: AsyncConnection, message_id: str) -> list[dict[str, A
         .order_by(message_events.c.occurred_at, message_events.c.id)
     )
     return [dict(r._mapping) for r in rows]
+
+
+# --- browsing (the console) ------------------------------------------------------------
+
+_INBOUND = messages.c.direction == sa.literal_column("'inbound'")
+# The two sides of a conversation: the handset (or other party) and our number.
+_HANDSET = sa.case((_INBOUND, messages.c.from_address), else_=messages.c.to_address)
+_NUMBER = sa.case((_INBOUND, messages.c.to_address), else_=messages.c.from_address)
+
+
+async def list_recent(
+    conn: AsyncConnection,
+    account_id: str,
+    *,
+    received_after: datetime,
+    number: str | None = None,
+    direction: str | None = None,
+    status: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Messages of both directions, newest first; `number` is part of either address."""
+    m = messages.c
+    query = sa.select(messages).where(m.account_id == account_id, m.received_at >= received_after)
+    if number:
+        query = query.where(
+            sa.or_(
+                m.from_address.contains(number, autoescape=True),
+                m.to_address.contains(number, autoescape=True),
+            )
+        )
+    if direction:
+        query = query.where(m.direction == direction)
+    if status:
+        query = query.where(m.status == status)
+    query = query.order_by(m.received_at.desc(), m.id.desc()).limit(limit).offset(offset)
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def conversations(
+    conn: AsyncConnection, account_id: str, *, received_after: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """One row per (handset, our number) pair, most recently active first, with its latest
+    message (`id`, `direction`, `text`, `status`, `received_at`) and its message count."""
+    m = messages.c
+    pair = (_HANDSET, _NUMBER)
+    ranked = (
+        sa.select(
+            _HANDSET.label("handset"),
+            _NUMBER.label("number"),
+            m.id,
+            m.direction,
+            m.sent_text.label("text"),
+            m.status,
+            m.received_at,
+            sa.func.row_number()
+            .over(partition_by=pair, order_by=(m.received_at.desc(), m.id.desc()))
+            .label("rank"),
+            sa.func.count().over(partition_by=pair).label("count"),
+        )
+        .where(m.account_id == account_id, m.received_at >= received_after)
+        .subquery()
+    )
+    query = (
+        sa.select(ranked)
+        .where(ranked.c.rank == 1)
+        .order_by(ranked.c.received_at.desc(), ranked.c.id.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+async def conversation(
+    conn: AsyncConnection,
+    account_id: str,
+    handset: str,
+    number: str,
+    *,
+    received_after: datetime,
+    limit: int = 500,
+) -> list[dict[str, Any]]:
+    """Messages between `handset` and our `number`, oldest first (the latest `limit`)."""
+    m = messages.c
+    query = (
+        sa.select(messages)
+        .where(
+            m.account_id == account_id,
+            m.received_at >= received_after,
+            sa.or_(
+                sa.and_(
+                    m.direction == "inbound", m.from_address == handset, m.to_address == number
+                ),
+                sa.and_(
+                    m.direction == "outbound", m.from_address == number, m.to_address == handset
+                ),
+            ),
+        )
+        .order_by(m.received_at.desc(), m.id.desc())
+        .limit(limit)
+    )
+    rows = [dict(r._mapping) for r in await conn.execute(query)]
+    rows.reverse()
+    return rows

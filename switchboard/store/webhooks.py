@@ -230,6 +230,41 @@ async def get_delivery(
     return dict(row._mapping) if row else None
 
 
+async def deliveries_for_message(
+    conn: AsyncConnection, account_id: str, message_id: str
+) -> list[dict[str, Any]]:
+    """Deliveries of one message's events, oldest first, each with its `event_data`."""
+    d = webhook_deliveries.c
+    rows = await conn.execute(
+        _with_event()
+        .where(d.account_id == account_id, d.message_id == message_id)
+        .order_by(d.created_at, d.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+async def requeue_delivery(
+    conn: AsyncConnection, account_id: str, delivery_id: str, now: datetime
+) -> bool:
+    """Make a delivery due now with a fresh retry schedule, unless it is being tried
+    (`delivering`); its attempts are kept and its attempt count goes on."""
+    d = webhook_deliveries.c
+    result = await conn.execute(
+        webhook_deliveries.update()
+        .where(d.id == delivery_id, d.account_id == account_id, d.status != "delivering")
+        .values(
+            status="pending",
+            rounds=0,
+            next_attempt_at=now,
+            finished_at=None,
+            claimed_by=None,
+            claimed_at=None,
+            updated_at=now,
+        )
+    )
+    return bool(result.rowcount)
+
+
 async def attempts_for(
     conn: AsyncConnection, delivery_ids: Sequence[str]
 ) -> dict[str, list[dict[str, Any]]]:
