@@ -49,6 +49,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 
         @sa.event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # Writers ask for IMMEDIATE: the write lock (and a fresh snapshot) from the start,
+            # so a write can never fail on a snapshot another process made stale.
+            mode = conn.get_execution_options().get("sqlite_begin", "")
+            conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine

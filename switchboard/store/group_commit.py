@@ -99,6 +99,7 @@ class GroupCommitter:
     async def _batch(self, first: _Turn) -> None:
         batch: list[_Turn] = []
         async with self.engine.connect() as conn:
+            await conn.execution_options(sqlite_begin="IMMEDIATE")
             await conn.begin()
             turn: _Turn | None = first
             try:
