@@ -180,7 +180,20 @@ class BulkUpdateCreate(Body):
     assign_only: bool = False
 
 
-class MessageSend(Body):
+class WebhookTargets(Body):
+    """The per-message webhook fields every send endpoint takes."""
+
+    use_profile_webhooks: bool = True
+    webhook_url: str | None = None
+    webhook_failover_url: str | None = None
+
+    @field_validator("webhook_url", "webhook_failover_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return check_url(value)
+
+
+class MessageSend(WebhookTargets):
     """`POST /messages`, `/messages/long_code` and `/messages/schedule`."""
 
     to: str
@@ -193,14 +206,6 @@ class MessageSend(Body):
     auto_detect: bool = False
     encoding: Literal["auto", "gsm7", "ucs2"] = "auto"
     send_at: str | None = None
-    use_profile_webhooks: bool = True
-    webhook_url: str | None = None
-    webhook_failover_url: str | None = None
-
-    @field_validator("webhook_url", "webhook_failover_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return check_url(value)
 
     @field_validator("send_at")
     @classmethod
@@ -263,7 +268,7 @@ class HandsetMessage(Body):
         return value
 
 
-class MessageGroupMms(Body):
+class MessageGroupMms(WebhookTargets):
     """`POST /messages/group_mms`."""
 
     from_: str = Field(alias="from")
@@ -271,17 +276,9 @@ class MessageGroupMms(Body):
     text: str | None = None
     media_urls: Annotated[list[str], Field(max_length=10)] | None = None
     subject: str | None = None
-    use_profile_webhooks: bool = True
-    webhook_url: str | None = None
-    webhook_failover_url: str | None = None
-
-    @field_validator("webhook_url", "webhook_failover_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return check_url(value)
 
 
-class MessageAlphanumeric(Body):
+class MessageAlphanumeric(WebhookTargets):
     """`POST /messages/alphanumeric_sender_id` (SMS only)."""
 
     from_: str = Field(alias="from")
@@ -289,14 +286,6 @@ class MessageAlphanumeric(Body):
     messaging_profile_id: str
     text: Annotated[str, Field(min_length=1)]
     media_urls: list[str] | None = None  # not accepted; named so it is refused, not dropped
-    use_profile_webhooks: bool = True
-    webhook_url: str | None = None
-    webhook_failover_url: str | None = None
-
-    @field_validator("webhook_url", "webhook_failover_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return check_url(value)
 
 
 class ShortCodeCreate(Body):
@@ -333,7 +322,7 @@ class AlphanumericSenderIdCreate(Body):
     us_long_code_fallback: str | None = None
 
 
-class MessageWhatsapp(Body):
+class MessageWhatsapp(WebhookTargets):
     """`POST /messages/whatsapp` (the content is checked by domain/whatsapp.py)."""
 
     from_: str = Field(alias="from")
@@ -341,11 +330,3 @@ class MessageWhatsapp(Body):
     whatsapp_message: dict[str, Any]
     messaging_profile_id: str | None = None
     type: Literal["WHATSAPP"] | None = None
-    use_profile_webhooks: bool = True
-    webhook_url: str | None = None
-    webhook_failover_url: str | None = None
-
-    @field_validator("webhook_url", "webhook_failover_url")
-    @classmethod
-    def _urls(cls, value: str | None) -> str | None:
-        return check_url(value)
