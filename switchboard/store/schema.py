@@ -177,12 +177,22 @@ messages = sa.Table(
         sqlite_where=sa.text("status = 'queued'"),
         postgresql_where=sa.text("status = 'queued'"),
     ),
-    sa.Index(
-        "ix_messages_inflight",
-        "status",
-        "claimed_at",
-        sqlite_where=sa.text("status IN ('sending', 'sent', 'scheduled')"),
-        postgresql_where=sa.text("status IN ('sending', 'sent', 'scheduled')"),
+    # One partial index per status the workers poll: SQLite uses a partial index only when
+    # the query's WHERE contains the index's own term (`status = 'sent'`), so one index over
+    # `status IN (...)` would not serve them.
+    *(
+        sa.Index(
+            f"ix_messages_{status}_{column}",
+            column,
+            sqlite_where=sa.text(f"status = '{status}'"),
+            postgresql_where=sa.text(f"status = '{status}'"),
+        )
+        for status, column in (
+            ("sending", "claimed_at"),
+            ("sent", "sent_at"),
+            ("scheduled", "send_at"),
+            ("queued", "valid_until"),
+        )
     ),
 )
 
