@@ -292,20 +292,15 @@ class Switchboard:
     def send_url(self) -> str:
         return f"{self.base}/v2/messages"
 
-    def stop(self) -> None:
-        self.proc.stop()
 
+class LocalHttpProcess:
+    """A small helper HTTP app of the benchmarks (`python -m bench.MODULE`) on a free port."""
 
-class Baseline:
-    """The bare Starlette app (bench/baseline_app.py) under the same uvicorn settings."""
-
-    name = "bare Starlette"
-
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, module: str) -> None:
         self.port = free_port()
         self.proc = Proc(
-            [PYTHON, "-m", "bench.baseline_app", "--port", str(self.port)],
-            log_path=work / f"baseline-{self.port}.log",
+            [PYTHON, "-m", f"bench.{module}", "--port", str(self.port)],
+            log_path=work / f"{module}-{self.port}.log",
             cwd=ROOT,
         )
         wait_http(f"{self.base}/healthz", self.proc)
@@ -314,12 +309,21 @@ class Baseline:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+class Baseline(LocalHttpProcess):
+    """The bare Starlette app (bench/baseline_app.py) under the same uvicorn settings."""
+
+    name = "bare Starlette"
+
+    def __init__(self, work: Path) -> None:
+        super().__init__(work, "baseline_app")
+
     @property
     def send_url(self) -> str:
         return f"{self.base}/v2/messages"
-
-    def stop(self) -> None:
-        self.proc.stop()
 
 
 def post_json(url: str, body: dict[str, Any], method: str = "POST") -> dict[str, Any]:

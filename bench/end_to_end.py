@@ -32,21 +32,17 @@ from typing import Any
 
 from bench import loadgen
 from bench.common import (
-    PYTHON,
-    ROOT,
     SEND_BODY,
-    Proc,
+    LocalHttpProcess,
     Switchboard,
     dump_json,
     fmt,
-    free_port,
     get_json,
     header,
     loadavg,
     percentile,
     post_json,
     table,
-    wait_http,
     workdir,
 )
 
@@ -54,19 +50,9 @@ TERMINAL = ("delivered", "delivery_failed", "delivery_unconfirmed", "sending_fai
 FINALIZED = "message.finalized"
 
 
-class Receiver:
+class Receiver(LocalHttpProcess):
     def __init__(self, work: Path) -> None:
-        self.port = free_port()
-        self.proc = Proc(
-            [PYTHON, "-m", "bench.receiver", "--port", str(self.port)],
-            log_path=work / f"receiver-{self.port}.log",
-            cwd=ROOT,
-        )
-        wait_http(f"{self.base}/healthz", self.proc)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(work, "receiver")
 
     @property
     def hook_url(self) -> str:
@@ -85,9 +71,6 @@ class Receiver:
             if event_type == FINALIZED and message_id not in seen:
                 seen[message_id] = arrived
         return seen
-
-    def stop(self) -> None:
-        self.proc.stop()
 
 
 def point_profile_at(sb: Switchboard, url: str) -> str:
