@@ -74,12 +74,15 @@ def run(
     connections: int = 64,
     repeat: int = 1,
     tool: str = "auto",
+    role: str = "serve",
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"load_at_start": loadavg()}
+    """`role` "api" measures accepting alone; "serve" also delivers on the same process."""
+    out: dict[str, Any] = {"load_at_start": loadavg(), "role": role}
+    drain = wait_drained if role == "serve" else (lambda _path: 0.0)
     with workdir() as work:
         db_path = work / "accept.db"
         base = Baseline(work)
-        sb = Switchboard(f"sqlite:///{db_path}", work)
+        sb = Switchboard(f"sqlite:///{db_path}", work, role=role)
         closed: dict[str, list[LoadResult]] = {"baseline": [], "switchboard": []}
         fixed: dict[str, list[LoadResult]] = {"baseline": [], "switchboard": []}
         accepted = 0
@@ -99,7 +102,7 @@ def run(
                 )
                 closed["switchboard"].append(res)
                 accepted += res.ok
-                wait_drained(db_path)
+                drain(db_path)
                 if rate > 0:
                     fixed["baseline"].append(
                         run_loadgen(base.send_url, seconds=rate_seconds, rate=rate, connections=256)
@@ -107,7 +110,7 @@ def run(
                     res = run_loadgen(sb.send_url, seconds=rate_seconds, rate=rate, connections=256)
                     fixed["switchboard"].append(res)
                     accepted += res.ok
-                    wait_drained(db_path)
+                    drain(db_path)
             counts = sqlite_counts(db_path)
         finally:
             sb.stop()
@@ -197,7 +200,7 @@ def report(out: dict[str, Any], seconds: float, connections: int = 64) -> str:
             [
                 "accept: POST /v2/messages",
                 "bare Starlette",
-                "Switchboard (SQLite)",
+                f"switchboard {out['role']} (SQLite)",
                 "Switchboard / bare",
             ],
             rows,
@@ -223,6 +226,12 @@ def main() -> None:
     parser.add_argument("--rate-seconds", type=float, default=10.0)
     parser.add_argument("--repeat", type=int, default=1, help="runs per server; medians shown")
     parser.add_argument("--tool", choices=["auto", "wrk", "aiohttp"], default="auto")
+    parser.add_argument(
+        "--role",
+        choices=["serve", "api"],
+        default="serve",
+        help="serve: accept and deliver in one process; api: accept only (no workers)",
+    )
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
     args.seconds = min(args.seconds, 600.0)
@@ -235,6 +244,7 @@ def main() -> None:
         connections=args.connections,
         repeat=max(1, min(args.repeat, 9)),
         tool=args.tool,
+        role=args.role,
     )
     print(report(out, args.seconds, args.connections))
     dump_json(args.json, out)

@@ -268,16 +268,18 @@ def code_under_test() -> str:
 
 
 class Switchboard:
-    """`switchboard serve` on a free port of 127.0.0.1."""
+    """`switchboard serve` (or another role: `api` accepts without delivering) on a free
+    port of 127.0.0.1."""
 
-    name = "switchboard serve"
-
-    def __init__(self, db_url: str, work: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, db_url: str, work: Path, env: dict[str, str] | None = None, role: str = "serve"
+    ) -> None:
         self.db_url = db_url
         self.work = work
         self.port = free_port()
+        self.name = f"switchboard {role}"
         self.proc = Proc(
-            [str(BIN / "switchboard"), "serve", "--port", str(self.port), "--db", db_url],
+            [str(BIN / "switchboard"), role, "--port", str(self.port), "--db", db_url],
             log_path=work / f"switchboard-{self.port}.log",
             env=server_env(env),
             cwd=work,
@@ -291,6 +293,9 @@ class Switchboard:
     @property
     def send_url(self) -> str:
         return f"{self.base}/v2/messages"
+
+    def stop(self) -> None:
+        self.proc.stop()
 
 
 class LocalHttpProcess:

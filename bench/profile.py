@@ -94,12 +94,13 @@ def run(
     native: bool = False,
     connections: int = 64,
     svg: str | None = None,
+    role: str = "serve",
 ) -> dict[str, Any]:
     spy = py_spy()
     if spy is None:
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     with workdir() as work:
-        sb = Switchboard(f"sqlite:///{work / 'profile.db'}", work)
+        sb = Switchboard(f"sqlite:///{work / 'profile.db'}", work, role=role)
         raw_path = work / "profile.txt"
         try:
             argv = [
@@ -202,8 +203,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--svg", help="also write a flame graph here")
     parser.add_argument("--json", help="also write the summary here")
+    parser.add_argument("--role", choices=["serve", "api"], default="serve")
     args = parser.parse_args()
-    print(header("Profile: switchboard serve under closed-loop accept load"), flush=True)
+    print(header(f"Profile: switchboard {args.role} under closed-loop accept load"), flush=True)
     summary = run(
         seconds=min(args.seconds, 300.0),
         rate=args.rate,
@@ -211,6 +213,7 @@ def main() -> None:
         native=args.native,
         connections=args.connections,
         svg=args.svg,
+        role=args.role,
     )
     print(report(summary))
     dump_json(args.json, summary)

@@ -46,13 +46,13 @@ async def healthz(_request: Request) -> Response:
 
 def api_routes() -> list[Route]:
     return [
+        *messages.routes,  # first: sending is by far the most frequent request
         *profiles.routes,
         *profile_view_routes.routes,
         # Before numbers.routes: `/phone_numbers/messaging` must not match `/phone_numbers/{id}`.
         *number_settings_routes.routes,
         *numbers.routes,
         *bulk_update_routes.routes,
-        *messages.routes,
         *sender_id_routes.routes,
         *webhook_deliveries.routes,
         *autoresp_routes.routes,

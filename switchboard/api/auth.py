@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 from starlette.requests import Request
 
 from switchboard.domain import errors
 from switchboard.domain.errors import ApiError
 from switchboard.services import accounts
+from switchboard.services.lookup_cache import LookupCache
 from switchboard.services.runtime import Runtime
 
 CACHE_SECONDS = 5.0  # a revoked key stops working within this long
@@ -16,18 +15,10 @@ CACHE_SECONDS = 5.0  # a revoked key stops working within this long
 
 class KeyCache:
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, str | None]] = {}
+        self._cache: LookupCache[str | None] = LookupCache(CACHE_SECONDS)
 
     async def account_for(self, rt: Runtime, key: str) -> str | None:
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        account_id = await accounts.authenticate(rt, key)
-        if len(self._entries) > 10_000:
-            self._entries.clear()
-        self._entries[key] = (now + CACHE_SECONDS, account_id)
-        return account_id
+        return await self._cache.get_or_load(key, lambda: accounts.authenticate(rt, key))
 
 
 async def require_account(request: Request) -> str:

@@ -70,7 +70,8 @@ class UnencodableText(ValueError):
 
 def is_gsm7(text: str) -> bool:
     """Whether every character of ``text`` is in the basic or extension table."""
-    return all(ch in _BASIC_CODES or ch in GSM7_EXTENDED for ch in text)
+    # Set containment runs in C: a fraction of a per-character generator's cost.
+    return _GSM7_CHARS.issuperset(text)
 
 
 def gsm7_length(text: str) -> int:
@@ -190,3 +191,6 @@ def unpack_septets(data: bytes, count: int, padding_bits: int = 0) -> bytes:
             value |= data[byte + 1] << (8 - shift)
         out.append(value & 0x7F)
     return bytes(out)
+
+
+_GSM7_CHARS = frozenset(_BASIC_CODES) | frozenset(GSM7_EXTENDED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,15 +16,8 @@ from switchboard.domain.errors import ApiError
 from switchboard.domain.ids import is_uuid, new_id
 from switchboard.domain.phone import InvalidNumber, PhoneNumber, parse_e164
 from switchboard.domain.pricing import message_cost
-from switchboard.services import (
-    events,
-    links,
-    optouts,
-    scheduling,
-    send_limits,
-    senders,
-    throughput,
-)
+from switchboard.services import scheduling, senders
+from switchboard.services.accept_batch import batcher_of, stamp
 from switchboard.services.runtime import Runtime
 from switchboard.services.senders import Sender
 from switchboard.store import messages as message_store
@@ -147,7 +140,7 @@ def _encode(request: SendRequest, message_type: str) -> _Body:
     )
 
 
-async def _sender(
+async def _resolve_sender(
     conn: AsyncConnection,
     rt: Runtime,
     account_id: str,
@@ -156,10 +149,7 @@ async def _sender(
     destination: PhoneNumber,
 ) -> Sender:
     """The sender the endpoint and the body call for (messages.md §4)."""
-    pool = mode == "number_pool" or (
-        mode == "any" and request.from_ is None and request.messaging_profile_id is not None
-    )
-    if pool:  # `from` is not taken on /messages/number_pool
+    if _is_pool_send(request, mode):  # `from` is not taken on /messages/number_pool
         return await senders.pool_sender(
             conn, rt.rng, account_id, request.messaging_profile_id, destination.e164
         )
@@ -170,24 +160,13 @@ async def _sender(
             "'messaging_profile_id' to send from the profile's number pool.",
             pointer="/from",
         )
-    kind = {
-        "short_code": "short_code",
-        "alphanumeric": "alphanumeric",
-        "any": senders.sender_type_of(request.from_),
-    }.get(mode, "phone_number")
+    kind = _sender_kind(request.from_, mode)
     if kind == "short_code":
         return await senders.short_code_sender(conn, account_id, request.from_)
     if kind == "alphanumeric":
-        sender = await senders.alphanumeric_sender(
+        return await senders.alphanumeric_sender(
             conn, account_id, request.from_, request.messaging_profile_id, destination
         )
-        if request.media_urls or request.type == "MMS":
-            raise ApiError(
-                errors.INVALID_PARAMETER,
-                "Alphanumeric sender ids send SMS only; leave out media_urls.",
-                pointer="/media_urls" if request.media_urls else "/type",
-            )
-        return sender
     if kind is None:
         raise senders.invalid_from(
             f"'{request.from_}' is not a +E.164 number, a short code or an alphanumeric sender id."
@@ -195,6 +174,60 @@ async def _sender(
     return await senders.phone_number_sender(
         conn, account_id, request.from_, request.messaging_profile_id
     )
+
+
+def _is_pool_send(request: SendRequest, mode: SenderMode) -> bool:
+    return mode == "number_pool" or (
+        mode == "any" and request.from_ is None and request.messaging_profile_id is not None
+    )
+
+
+def _sender_kind(from_: str, mode: SenderMode) -> str | None:
+    return {
+        "short_code": "short_code",
+        "alphanumeric": "alphanumeric",
+        "any": senders.sender_type_of(from_),
+    }.get(mode, "phone_number")
+
+
+async def _sender(
+    rt: Runtime,
+    account_id: str,
+    request: SendRequest,
+    mode: SenderMode,
+    destination: PhoneNumber,
+) -> Sender:
+    """`_resolve_sender`, through the runtime's sender cache where the answer is stable.
+
+    A pool choice depends on the pool's state and chance, so it is made afresh each time;
+    an alphanumeric sender depends on whether the destination is in the US.
+    """
+
+    async def resolve() -> Sender:
+        async with rt.read() as conn:
+            return await _resolve_sender(conn, rt, account_id, request, mode, destination)
+
+    if _is_pool_send(request, mode):
+        return await resolve()
+    key = (account_id, mode, request.from_, request.messaging_profile_id)
+    return cast(
+        Sender, await rt.sender_cache.get_or_load((*key, destination.country == "US"), resolve)
+    )
+
+
+@dataclass
+class PreparedSend:
+    """A send that passed every check needing no transaction; `rows` are ready to store.
+
+    What is left (opt-outs, short links, the spend limit, throughput, the insert) runs in the
+    transaction of a batch of sends (services/accept_batch.py).
+    """
+
+    request: SendRequest
+    sender: Sender
+    destinations: list[PhoneNumber]
+    rows: list[dict[str, Any]]
+    on_accepted: AcceptHook | None = None
 
 
 async def send_message(
@@ -221,28 +254,48 @@ async def accept_messages(
     """Accept a message for sending: validate, price, store as `queued`, wake the dispatcher.
 
     One row per recipient (several only for group MMS, sharing a `group_id`). The rows and
-    their first events commit together before the caller answers, so an accepted message
-    survives any crash after this returns. With `send_at` the rows wait as `scheduled`.
+    their first events commit together before this returns, so an accepted message survives
+    any crash after it. With `send_at` the rows wait as `scheduled`. Concurrent sends share
+    one transaction (services/accept_batch.py); each still fails or succeeds on its own.
     """
+    prepared = await prepare(rt, account_id, request, mode, on_accepted=on_accepted)
+    return await batcher_of(rt).accept(prepared)
+
+
+async def prepare(
+    rt: Runtime,
+    account_id: str,
+    request: SendRequest,
+    mode: SenderMode = "any",
+    *,
+    on_accepted: AcceptHook | None = None,
+) -> PreparedSend:
+    """Check a send and build its rows; nothing is written."""
     destinations = _destinations(request, mode)
     message_type = _message_type(request, mode)
-
     now = utcnow()
     if request.send_at is not None:
         scheduling.check_send_at(rt, request.send_at, now)
-    starts_at = request.send_at or now
     body = _encode(request, message_type)
+    sender = await _sender(rt, account_id, request, mode, destinations[0])
+    alphanumeric = not _is_pool_send(request, mode) and (
+        _sender_kind(request.from_ or "", mode) == "alphanumeric"
+    )
+    if alphanumeric and (request.media_urls or request.type == "MMS"):
+        raise ApiError(
+            errors.INVALID_PARAMETER,
+            "Alphanumeric sender ids send SMS only; leave out media_urls.",
+            pointer="/media_urls" if request.media_urls else "/type",
+        )
+    profile = sender.profile
     group_id = new_id() if mode == "group_mms" else None
     # Time-ordered ids in recipient order, so a group lists its recipients as sent.
     ids = sorted(new_id() for _ in destinations)
-    async with rt.transaction() as conn:
-        sender = await _sender(conn, rt, account_id, request, mode, destinations[0])
-        profile = sender.profile
-        rows: list[dict[str, Any]] = []
-        for message_id, destination in zip(ids, destinations, strict=True):
-            _check_profile_allows(profile, destination.country)
-            await optouts.ensure_not_blocked(conn, profile["id"], sender.address, destination.e164)
-            row = {
+    rows: list[dict[str, Any]] = []
+    for message_id, destination in zip(ids, destinations, strict=True):
+        _check_profile_allows(profile, destination.country)
+        rows.append(
+            {
                 "id": message_id,
                 "account_id": account_id,
                 "group_id": group_id,
@@ -274,13 +327,11 @@ async def accept_messages(
                 ),
                 "cost_currency": rt.settings.currency,
                 "status": "queued" if request.send_at is None else "scheduled",
-                "received_at": now,
                 "send_at": request.send_at,
                 "sent_at": None,
                 "completed_at": None,
-                "valid_until": starts_at + timedelta(seconds=rt.settings.valid_for_seconds),
                 "wait_seconds": 0.0,
-                "next_attempt_at": now if request.send_at is None else None,
+                "next_attempt_at": None,
                 "claimed_by": None,
                 "claimed_at": None,
                 "attempts": 0,
@@ -289,26 +340,10 @@ async def accept_messages(
                 "webhook_url": request.webhook_url,
                 "webhook_failover_url": request.webhook_failover_url,
                 "use_profile_webhooks": request.use_profile_webhooks,
-                "updated_at": now,
             }
-            await links.shorten(rt, conn, profile, row, request.encoding)
-            await send_limits.check_send(
-                conn, profile, destination, row["cost_amount"], now, pending=rows
-            )
-            rows.append(row)
-        if request.send_at is None:  # scheduled messages take their turn when released
-            slots = await throughput.reserve_slots(rt, conn, rows, now)
-            for row, slot in zip(rows, slots, strict=True):
-                row["next_attempt_at"], row["wait_seconds"] = slot.starts_at, slot.wait_seconds
-        await message_store.insert_messages(conn, rows)
-        await events.record(rt, conn, rows, now)
-        if on_accepted is not None:
-            await on_accepted(conn, rows)
-    if request.send_at is None:
-        rt.wake_dispatcher()
-    else:
-        rt.wake_scheduler()
-    return rows
+        )
+        stamp(rt, rows[-1], now)
+    return PreparedSend(request, sender, destinations, rows, on_accepted)
 
 
 def _check_profile_allows(profile: dict[str, Any], country: str) -> None:

@@ -5,29 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from switchboard.domain import errors
 from switchboard.domain.errors import ApiError
 from switchboard.services.runtime import Runtime
 from switchboard.store import optouts as optout_store
 
 
-async def ensure_not_blocked(
-    conn: AsyncConnection, messaging_profile_id: str, from_address: str, to_address: str
-) -> None:
-    """Refuse a send to a destination that opted out of the profile (409, `40300`).
-
-    The SDK retries a 409 unless told not to, and a block does not go away on retry.
-    """
-    if await optout_store.is_blocked(conn, messaging_profile_id, to_address):
-        raise ApiError(
-            errors.OPTED_OUT,
-            f"Messages cannot be sent from '{from_address}' to '{to_address}' due to an "
-            "existing block rule.",
-            pointer="/to",
-            headers={"x-should-retry": "false"},
-        )
+def blocked_error(from_address: str, to_address: str) -> ApiError:
+    """The 409 of a send to a destination that opted out."""
+    return ApiError(
+        errors.OPTED_OUT,
+        f"Messages cannot be sent from '{from_address}' to '{to_address}' due to an "
+        "existing block rule.",
+        pointer="/to",
+        headers={"x-should-retry": "false"},
+    )
 
 
 async def list_opt_outs(

@@ -13,7 +13,13 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.config import Settings
+from switchboard.services.lookup_cache import LookupCache
+from switchboard.store.change_watch import ChangeWatch, watch
 from switchboard.store.group_commit import GroupCommitter
+
+# How long another process's change to a number, profile or sender id can go unseen by a
+# send here (this process's own changes apply at once).
+SENDER_CACHE_SECONDS = 1.0
 
 
 class Notifier(Protocol):
@@ -43,8 +49,16 @@ class Runtime:
     notifier: Notifier | None = None
     # SQLite only: write transactions run one at a time and commit in batches.
     group_commit: GroupCommitter | None = None
+    # Stores the sends of concurrent requests together (services/accept_batch.py).
+    accept_batcher: Any = None
+    # Moves when this process writes a table that says who may send what.
+    changes: ChangeWatch = field(init=False)
+    # Resolved senders of recent sends (services/messages.py).
+    sender_cache: LookupCache[Any] = field(init=False)
 
     def __post_init__(self) -> None:
+        self.changes = watch(self.engine)
+        self.sender_cache = LookupCache(SENDER_CACHE_SECONDS, self.changes)
         if self.group_commit is None and self.engine.dialect.name == "sqlite":
             self.group_commit = GroupCommitter(self.engine)
         if self.settings.number_pool.seed is not None:

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from switchboard.store.sqlite_driver import connector
+
 
 def async_url(url: str) -> str:
     """Map a plain database URL onto the asyncio driver for it."""
@@ -29,7 +31,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     full = async_url(url)
     kwargs: dict[str, Any] = {}
     if full.startswith("sqlite"):
-        kwargs["connect_args"] = {"timeout": 30}
+        database = make_url(full).database or ":memory:"
+        kwargs["async_creator"] = connector(database, timeout=30)
     else:
         kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     engine = create_async_engine(full, **kwargs)
@@ -45,7 +48,8 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.close()
             # Take transaction control away from the sqlite3 module, whose implicit BEGINs
             # break SAVEPOINTs (which group commit relies on); SQLAlchemy emits BEGIN below.
-            dbapi_conn.isolation_level = None
+            if dbapi_conn.isolation_level is not None:
+                dbapi_conn.isolation_level = None
 
         @sa.event.listens_for(engine.sync_engine, "begin")
         def _sqlite_begin(conn: Any) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,31 +17,42 @@ EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
 async def lock_sender(conn: AsyncConnection, address: str) -> datetime | None:
     """The sender's next free time, locked until the transaction ends.
 
-    The lock is taken with a write (a no-op update), so concurrent senders queue on it on
-    both backends: a row lock on PostgreSQL, the write lock on SQLite. A sender seen for the
-    first time gets its row first.
+    The lock is taken with a write (an upsert that changes nothing), so concurrent senders
+    queue on it on both backends: a row lock on PostgreSQL, the write lock on SQLite. A
+    sender seen for the first time gets its row in the same statement.
     """
-    lock = (
-        sender_throughput.update()
-        .where(sender_throughput.c.address == address)
-        .values(next_free_at=sender_throughput.c.next_free_at)
-        .returning(sender_throughput.c.next_free_at)
-    )
-    value = (await conn.execute(lock)).scalar_one_or_none()
-    if value is None:
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        await conn.execute(
-            dialect.insert(sender_throughput)
-            .values(address=address, next_free_at=EPOCH)
-            .on_conflict_do_nothing(index_elements=["address"])
-        )
-        value = (await conn.execute(lock)).scalar_one()
+    lock = _LOCKS[conn.dialect.name]
+    value = (await conn.execute(lock, {"address": address, "epoch": EPOCH})).scalar_one()
     return None if value is None or value <= EPOCH else value
 
 
-async def set_next_free(conn: AsyncConnection, address: str, next_free_at: datetime) -> None:
-    await conn.execute(
-        sender_throughput.update()
-        .where(sender_throughput.c.address == address)
-        .values(next_free_at=next_free_at)
+def _lock_statement(dialect: Any) -> Any:
+    insert = dialect.insert(sender_throughput).values(
+        address=sa.bindparam("address"), next_free_at=sa.bindparam("epoch")
     )
+    return insert.on_conflict_do_update(
+        index_elements=["address"],
+        set_={"next_free_at": sender_throughput.c.next_free_at},
+    ).returning(sender_throughput.c.next_free_at)
+
+
+# Built once per backend: building the statement cost more than running it.
+_LOCKS = {"postgresql": _lock_statement(postgresql), "sqlite": _lock_statement(sqlite)}
+
+
+async def set_next_free(conn: AsyncConnection, next_free: dict[str, datetime | None]) -> None:
+    """Store the senders' new next free times (one statement for all of them)."""
+    values = [
+        {"b_address": address, "b_next_free_at": value}
+        for address, value in next_free.items()
+        if value is not None
+    ]
+    if values:
+        await conn.execute(_SET_NEXT_FREE, values)
+
+
+_SET_NEXT_FREE = (
+    sender_throughput.update()
+    .where(sender_throughput.c.address == sa.bindparam("b_address"))
+    .values(next_free_at=sa.bindparam("b_next_free_at"))
+)

@@ -1,0 +1,108 @@
+"""The inline SQLite driver: statements on the loop, waits for the write lock off it."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from switchboard.store.change_watch import watch
+from switchboard.store.database import create_engine
+
+metadata = sa.MetaData()
+items = sa.Table("items", metadata, sa.Column("id", sa.Integer, primary_key=True))
+phone_numbers = sa.Table("phone_numbers", metadata, sa.Column("id", sa.Integer, primary_key=True))
+
+
+async def engine_at(path: Path) -> sa.ext.asyncio.AsyncEngine:
+    engine = create_engine(f"sqlite:///{path / 'driver.db'}")
+    async with engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+    return engine
+
+
+def test_waiting_for_another_process_write_lock_does_not_block_the_loop(
+    tmp_path: Path,
+) -> None:
+    async def main() -> None:
+        engine = await engine_at(tmp_path)
+        other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        async def write() -> float:
+            began = time.monotonic()
+            async with engine.connect() as conn:
+                await conn.execution_options(sqlite_begin="IMMEDIATE")
+                async with conn.begin():
+                    await conn.execute(items.insert().values(id=1))
+            return time.monotonic() - began
+
+        ticking = asyncio.create_task(ticker())
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.5)
+        assert not writing.done(), "the write should wait for the lock"
+        assert ticks >= 20, f"the loop stalled while waiting ({ticks} ticks in 0.5 s)"
+        other.execute("COMMIT")
+        waited = await asyncio.wait_for(writing, 10)
+        ticking.cancel()
+        assert waited >= 0.5
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [1]
+        other.close()
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_free_write_lock_is_taken_without_a_thread(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = await engine_at(tmp_path)
+        loop = asyncio.get_running_loop()
+        used: list[object] = []
+        original = loop.run_in_executor
+
+        def spy(*args: object) -> object:
+            used.append(args)
+            return original(*args)  # type: ignore[arg-type]
+
+        loop.run_in_executor = spy  # type: ignore[method-assign]
+        async with engine.connect() as conn:
+            await conn.execution_options(sqlite_begin="IMMEDIATE")
+            async with conn.begin():
+                await conn.execute(items.insert().values(id=7))
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [7]
+        assert used == []
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_writes_to_sender_tables_move_the_change_watch(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = await engine_at(tmp_path)
+        changes = watch(engine)
+        async with engine.begin() as conn:
+            await conn.execute(items.insert().values(id=1))
+            await conn.execute(sa.select(phone_numbers.c.id))
+        assert changes.generation == 0, "reads and other tables do not count"
+        async with engine.begin() as conn:
+            await conn.execute(phone_numbers.insert().values(id=1))
+        assert changes.generation == 2, "bumped when written and again at commit"
+        async with engine.connect() as conn:
+            await conn.execute(phone_numbers.delete())
+            await conn.rollback()
+        assert changes.generation == 4
+        await engine.dispose()
+
+    asyncio.run(main())
