@@ -62,6 +62,10 @@ def _run_http(settings: Settings, *, with_workers: bool) -> None:
         lifespan="on",
         log_level="warning",
         access_log=False,
+        # Longer than clients keep idle connections (httpx, the SDKs: 5 s), so the client is
+        # the one that closes them: a request sent as the server closed an idle connection
+        # would fail, and a client retrying it might send a message twice.
+        timeout_keep_alive=65,
     )
     uvicorn.Server(config).run()
 
