@@ -22,16 +22,17 @@ from bench.common import dump_json, fmt, header, loadavg, table
 ALL = ("accept", "e2e", "growth", "memory", "smpp")
 
 QUICK: dict[str, dict[str, Any]] = {
-    "accept": {"seconds": 10.0, "rate": 1000.0, "rate_seconds": 10.0, "repeat": 1},
+    # The accept targets are about the API's accept path: `switchboard api`, no workers.
+    "accept": {"seconds": 10.0, "rate": 1000.0, "rate_seconds": 10.0, "repeat": 1, "role": "api"},
     "e2e": {"rate": 200.0, "seconds": 10.0},
-    "growth": {"rows": 100_000, "seconds": 10.0, "lookup_count": 500},
+    "growth": {"rows": 100_000, "seconds": 10.0, "lookup_count": 500, "role": "api"},
     "memory": {"messages": 10_000, "max_seconds": 600.0},
     "smpp": {"messages": 3_000, "max_seconds": 300.0, "drain_timeout": 120.0},
 }
 FULL: dict[str, dict[str, Any]] = {
-    "accept": {"seconds": 20.0, "rate": 1000.0, "rate_seconds": 20.0, "repeat": 3},
+    "accept": {"seconds": 20.0, "rate": 1000.0, "rate_seconds": 20.0, "repeat": 3, "role": "api"},
     "e2e": {"rate": 200.0, "seconds": 20.0},
-    "growth": {"rows": 1_000_000, "seconds": 20.0, "lookup_count": 2000},
+    "growth": {"rows": 1_000_000, "seconds": 20.0, "lookup_count": 2000, "role": "api"},
     "memory": {"messages": 100_000, "max_seconds": 3600.0},
     "smpp": {"messages": 20_000, "max_seconds": 1800.0, "drain_timeout": 600.0},
 }

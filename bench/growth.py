@@ -126,10 +126,15 @@ def sample_ids(db_url: str, work: Path, count: int) -> list[str]:
 
 
 def measure(
-    db_url: str, work: Path, seconds: float, lookup_count: int, ids: list[str] | None
+    db_url: str,
+    work: Path,
+    seconds: float,
+    lookup_count: int,
+    ids: list[str] | None,
+    role: str = "serve",
 ) -> dict[str, Any]:
     began = time.monotonic()
-    sb = Switchboard(db_url, work)
+    sb = Switchboard(db_url, work, role=role)
     res: dict[str, Any] = {"startup_s": time.monotonic() - began}
     try:
         if ids is None:
@@ -174,13 +179,20 @@ def fill(db_url: str, work: Path, rows: int, events: int) -> dict[str, Any]:
 
 
 def run_backend(
-    db_url: str, work: Path, *, rows: int, events: int, seconds: float, lookup_count: int
+    db_url: str,
+    work: Path,
+    *,
+    rows: int,
+    events: int,
+    seconds: float,
+    lookup_count: int,
+    role: str = "serve",
 ) -> dict[str, Any]:
     migrate(db_url, work)
-    empty = measure(db_url, work, seconds, lookup_count, None)
+    empty = measure(db_url, work, seconds, lookup_count, None, role)
     filled = fill(db_url, work, rows, events)
     ids = sample_ids(db_url, work, 5000)
-    full = measure(db_url, work, seconds, lookup_count, ids)
+    full = measure(db_url, work, seconds, lookup_count, ids, role)
     return {"empty": empty, "fill": filled, "full": full}
 
 
@@ -210,8 +222,15 @@ def run(
     lookup_count: int = 1000,
     backends: tuple[str, ...] = ("sqlite", "postgresql"),
     pg_url: str = DEFAULT_PG,
+    role: str = "serve",
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"rows": rows, "events": events, "load_at_start": loadavg()}
+    """`role` "api" measures accepting alone; "serve" also delivers on the same process."""
+    out: dict[str, Any] = {
+        "rows": rows,
+        "events": events,
+        "role": role,
+        "load_at_start": loadavg(),
+    }
     for backend in backends:
         with workdir() as work:
             if backend == "sqlite":
@@ -222,6 +241,7 @@ def run(
                     events=events,
                     seconds=seconds,
                     lookup_count=lookup_count,
+                    role=role,
                 )
                 out["sqlite"]["db_bytes"] = sum(p.stat().st_size for p in work.glob("growth.db*"))
                 continue
@@ -239,6 +259,7 @@ def run(
                     events=events,
                     seconds=seconds,
                     lookup_count=lookup_count,
+                    role=role,
                 )
             finally:
                 asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -323,9 +344,10 @@ def main() -> None:
     parser.add_argument(
         "--pg-url", default=DEFAULT_PG, help="server to create the throwaway database on"
     )
+    parser.add_argument("--role", choices=["serve", "api"], default="serve")
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
-    print(header("Growth: a full store vs an empty one"), flush=True)
+    print(header(f"Growth: a full store vs an empty one (switchboard {args.role})"), flush=True)
     out = run(
         rows=min(args.rows, 20_000_000),
         events=max(0, min(args.events, 4)),
@@ -333,6 +355,7 @@ def main() -> None:
         lookup_count=min(args.lookups, 100_000),
         backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
         pg_url=args.pg_url,
+        role=args.role,
     )
     print(report(out))
     dump_json(args.json, out)
