@@ -9,7 +9,9 @@ go" with numbers that add up, and tries two cures without touching the applicati
   time, what a single-writer store would do);
 * one transaction of 100 message rows + their events (what group commit would do);
 * the dispatcher's per-message steps: claim (per batch), record the carrier's answer, apply
-  the receipt.
+  the receipt, one message per transaction; then the same answers and receipts recorded
+  as the workers record them, 64 concurrent callers sharing transactions (`Batcher`), and
+  both again with the webhook and sandbox-traffic rows `serve` writes with each change.
 
     python -m bench.micro
     BENCH_SWITCHBOARD_SRC=/tmp/sb-head python -m bench.micro     # a copy of the code
@@ -219,6 +221,11 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
             f"{receipt_ms:.2f} ms ({receipt_cpu:.2f} ms of CPU)",
         ]
     )
+    try:  # code without the batched path has no Batcher
+        await worker_steps(rt, rows, send, n, label="64 callers", one_at_a_time=False)
+        await hooked_worker_steps(rt, account_id, rows, send, n)
+    except Exception as exc:
+        rows.append(["dispatcher, batched", f"n/a ({type(exc).__name__}: {exc})"])
     await engine.dispose()
 
     # What one statement costs through each layer: SQLAlchemy async over aiosqlite (as the
@@ -262,6 +269,93 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
     rate = n / (time.perf_counter() - t)
     raw.close()
     rows.append(["stdlib sqlite3, 1 row per transaction (WAL, FULL)", f"{rate:,.0f}/s"])
+
+
+async def worker_steps(
+    rt: Any,
+    rows: list[Row],
+    send: Callable[[], Awaitable[Any]],
+    n: int,
+    *,
+    label: str,
+    one_at_a_time: bool,
+    concurrency: int = 64,
+) -> None:
+    """The carrier's answers and the receipts of `n` messages, recorded as the workers do
+    (`concurrency` callers sharing one transaction per batch), or one per transaction."""
+    from switchboard.carriers.base import Accepted, DeliveryReport
+    from switchboard.services import delivery
+    from switchboard.workers.batcher import Batcher
+
+    for _ in range(n):
+        await send()
+    claimed: list[dict[str, Any]] = []
+    while len(claimed) < n:
+        got = await delivery.claim(rt, "micro-workers", 100)
+        if not got:
+            break
+        claimed += got
+    if not claimed:
+        rows.append([f"dispatcher, {label}", "n/a (nothing could be claimed)"])
+        return
+    outcomes = [
+        delivery.SubmitOutcome(r, "sandbox", Accepted(carrier_message_id=f"sbx-{r['id']}"))
+        for r in claimed
+    ]
+    reports = [
+        DeliveryReport(carrier="sandbox", carrier_message_id=f"sbx-{r['id']}", status="delivered")
+        for r in claimed
+    ]
+
+    async def record(batch: list[Any]) -> Any:
+        return await delivery.record_submit_results(rt, batch)
+
+    async def apply(batch: list[Any]) -> Any:
+        return await delivery.apply_delivery_reports(rt, batch)
+
+    for step, handler, items in (
+        ("record submit results", record, outcomes),
+        ("apply receipts", apply, reports),
+    ):
+        batcher = Batcher(handler, name=step, max_batch=concurrency)
+        slots = asyncio.Semaphore(1 if one_at_a_time else concurrency)
+
+        async def one(item: Any, batcher: Any = batcher, slots: Any = slots) -> None:
+            async with slots:
+                await batcher.submit(item)
+
+        t, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(item) for item in items))
+        ms = (time.perf_counter() - t) / len(items) * 1e3
+        cpu_ms = (time.process_time() - cpu) / len(items) * 1e3
+        await batcher.close()
+        rows.append(
+            [
+                f"dispatcher: {step}, {label}, per message",
+                f"{ms:.2f} ms ({cpu_ms:.2f} ms of CPU; {batcher.batches} transactions)",
+            ]
+        )
+
+
+async def hooked_worker_steps(
+    rt: Any, account_id: str, rows: list[Row], send: Callable[[], Awaitable[Any]], n: int
+) -> None:
+    """The worker steps as `switchboard serve` runs them: the webhook rows
+    (`message.sent`, `message.finalized`) and the sandbox's traffic written with each
+    status change, the sender's profile having a webhook URL."""
+    from switchboard.services import profiles, sandbox, webhooks
+
+    webhooks.install(rt)
+    sandbox.install(rt)
+    listed, _total = await profiles.list_profiles(
+        rt, account_id, name_eq=None, name_contains=None, page_number=1, page_size=100
+    )
+    for profile in listed:
+        await profiles.update_profile(
+            rt, account_id, profile["id"], {"webhook_url": "http://127.0.0.1:9/hooks"}
+        )
+    await worker_steps(rt, rows, send, n, label="1 at a time, as serve", one_at_a_time=True)
+    await worker_steps(rt, rows, send, n, label="64 callers, as serve", one_at_a_time=False)
 
 
 def run(n: int = 500) -> list[Row]:

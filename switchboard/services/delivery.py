@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard.carriers.base import (
     Accepted,
     DeliveryReport,
     OutboundSubmission,
-    Refused,
     SubmitResult,
 )
 from switchboard.domain.clock import utcnow
 from switchboard.domain.errors import delivery_error
-from switchboard.domain.status import TERMINAL, can_transition
+from switchboard.domain.status import TERMINAL, InvalidTransition, can_transition
 from switchboard.services import events
 from switchboard.services.runtime import Runtime
 from switchboard.store import messages as message_store
@@ -41,94 +42,147 @@ def submission_for(row: dict[str, Any]) -> OutboundSubmission:
 async def claim(rt: Runtime, worker_id: str, limit: int) -> list[dict[str, Any]]:
     """Claim due queued messages (→ `sending`), expiring those past `valid_until` first."""
     now = utcnow()
+    expired = {
+        "completed_at": now,
+        "valid_until": None,
+        "errors": [delivery_error("40014", "The message expired in the send queue.")],
+    }
     async with rt.transaction() as conn:
-        for row in await message_store.queued_past_deadline(conn, now, limit):
-            await events.move(
-                rt,
-                conn,
-                row,
-                "sending_failed",
-                now,
-                completed_at=now,
-                valid_until=None,
-                errors=[delivery_error("40014", "The message expired in the send queue.")],
-            )
+        overdue = await message_store.queued_past_deadline(conn, now, limit)
+        if overdue:
+            moves = [events.Move(row, "sending_failed", expired) for row in overdue]
+            await events.move_many(rt, conn, moves, now)
         rows = await message_store.claim_due(conn, worker_id, now, limit)
         await events.record(rt, conn, rows, now)
     return rows
 
 
+@dataclass(frozen=True)
+class SubmitOutcome:
+    """A carrier's answer to one claimed message, waiting to be recorded."""
+
+    row: dict[str, Any]
+    carrier: str
+    result: SubmitResult
+
+
+# What recording an outcome or a receipt gives its caller: the message's row after the
+# change, None when another actor moved it first, or the error that concerns it alone.
+Recorded = dict[str, Any] | None | Exception
+
+
+def _submit_move(outcome: SubmitOutcome, now: datetime) -> events.Move:
+    row, result = outcome.row, outcome.result
+    if isinstance(result, Accepted):
+        return events.Move(
+            row,
+            "sent",
+            {
+                "sent_at": now,
+                "valid_until": None,
+                "carrier": outcome.carrier,
+                "carrier_message_id": result.carrier_message_id,
+                "claimed_by": None,
+            },
+        )
+    if result.retry_after is not None:
+        retry_at = now + timedelta(seconds=result.retry_after)
+        return events.Move(
+            row,
+            "queued",
+            {
+                "next_attempt_at": retry_at,
+                "claimed_by": None,
+                "wait_seconds": (retry_at - row["received_at"]).total_seconds(),
+            },
+        )
+    return events.Move(
+        row,
+        "sending_failed",
+        {
+            "completed_at": now,
+            "valid_until": None,
+            "carrier": outcome.carrier,
+            "claimed_by": None,
+            "errors": [delivery_error(result.code, result.detail)],
+        },
+    )
+
+
+async def record_submit_results(rt: Runtime, outcomes: Sequence[SubmitOutcome]) -> list[Recorded]:
+    """Apply carriers' answers to claimed messages: one transaction for the batch.
+
+    A move the state machine refuses fails alone (its entry is the `InvalidTransition`,
+    nothing is written for it); the rest commit together with their events and webhooks.
+    """
+    now = utcnow()
+    moves = [_submit_move(o, now) for o in outcomes]
+    results: list[Recorded] = [None] * len(moves)
+    legal: list[int] = []
+    for i, move in enumerate(moves):
+        if can_transition(move.message["status"], move.status):
+            legal.append(i)
+        else:
+            results[i] = InvalidTransition(
+                f"message {move.message['id']} cannot go from "
+                f"{move.message['status']!r} to {move.status!r}"
+            )
+    if legal:
+        async with rt.transaction() as conn:
+            rows = await events.move_many(rt, conn, [moves[i] for i in legal], now)
+        for i, row in zip(legal, rows, strict=True):
+            results[i] = row
+    return results
+
+
 async def record_submit_result(
     rt: Runtime, row: dict[str, Any], carrier: str, result: SubmitResult
 ) -> dict[str, Any] | None:
-    """Apply a carrier's answer to a claimed message."""
+    """Apply a carrier's answer to one claimed message (a batch of one)."""
+    (recorded,) = await record_submit_results(rt, [SubmitOutcome(row, carrier, result)])
+    if isinstance(recorded, Exception):
+        raise recorded
+    return recorded
+
+
+async def apply_delivery_reports(rt: Runtime, reports: Sequence[DeliveryReport]) -> list[bool]:
+    """Finalize the messages receipts refer to, in one transaction.
+
+    For each receipt: False when no such message is known (yet), True otherwise, also when
+    its message is already final or cannot take that status (the receipt is ignored, as is
+    a repeat of a receipt earlier in the same batch: `move_many` keeps the first).
+    """
     now = utcnow()
+    known: list[bool] = []
+    moves: list[events.Move] = []
     async with rt.transaction() as conn:
-        if isinstance(result, Accepted):
-            return await events.move(
-                rt,
-                conn,
-                row,
-                "sent",
-                now,
-                sent_at=now,
-                valid_until=None,
-                carrier=carrier,
-                carrier_message_id=result.carrier_message_id,
-                claimed_by=None,
-            )
-        assert isinstance(result, Refused)
-        if result.retry_after is not None:
-            retry_at = now + timedelta(seconds=result.retry_after)
-            return await events.move(
-                rt,
-                conn,
-                row,
-                "queued",
-                now,
-                next_attempt_at=retry_at,
-                claimed_by=None,
-                wait_seconds=(retry_at - row["received_at"]).total_seconds(),
-            )
-        return await events.move(
-            rt,
-            conn,
-            row,
-            "sending_failed",
-            now,
-            completed_at=now,
-            valid_until=None,
-            carrier=carrier,
-            claimed_by=None,
-            errors=[delivery_error(result.code, result.detail)],
+        found = await message_store.find_by_carrier_refs(
+            conn, [(r.carrier, r.carrier_message_id) for r in reports]
         )
+        for report in reports:
+            row = found.get((report.carrier, report.carrier_message_id))
+            known.append(row is not None)
+            if row is None:
+                continue
+            if row["status"] in TERMINAL or not can_transition(row["status"], report.status):
+                log.info("ignoring receipt for %s in status %s", row["id"], row["status"])
+                continue
+            errors_list = (
+                [delivery_error(report.error_code, report.error_detail)]
+                if report.error_code
+                else []
+            )
+            values = {"completed_at": report.occurred_at or now, "errors": errors_list}
+            moves.append(events.Move(row, report.status, values))
+        if moves:
+            await events.move_many(rt, conn, moves, now)
+    return known
 
 
 async def apply_delivery_report(rt: Runtime, report: DeliveryReport) -> bool:
     """Finalize the message a receipt refers to. False when no such message is known (yet)."""
-    now = utcnow()
-    async with rt.transaction() as conn:
-        row = await message_store.find_by_carrier_ref(
-            conn, report.carrier, report.carrier_message_id
-        )
-        if row is None:
-            return False
-        if row["status"] in TERMINAL or not can_transition(row["status"], report.status):
-            log.info("ignoring receipt for %s in status %s", row["id"], row["status"])
-            return True
-        errors_list = (
-            [delivery_error(report.error_code, report.error_detail)] if report.error_code else []
-        )
-        await events.move(
-            rt,
-            conn,
-            row,
-            report.status,
-            now,
-            completed_at=report.occurred_at or now,
-            errors=errors_list,
-        )
-    return True
+    (known,) = await apply_delivery_reports(rt, [report])
+    return known
 
 
 async def recover_stale(rt: Runtime) -> int:

@@ -77,15 +77,18 @@ async def record_transitions(
     conn: AsyncConnection, rows: Sequence[dict[str, Any]], now: datetime
 ) -> None:
     """Transition hook: a message the sandbox carrier accepted reached the handset."""
-    for row in rows:
-        if row.get("direction") != "outbound" or row.get("carrier") != CARRIER:
-            continue
-        if row["status"] == "sent":
-            await sandbox_store.insert_traffic(
-                conn, _traffic_row(row, "outbound", "sent", row["carrier_message_id"], now)
-            )
-        elif row["status"] in TERMINAL:
-            await sandbox_store.set_traffic_status(conn, row["id"], row["status"], now)
+    ours = [r for r in rows if r.get("direction") == "outbound" and r.get("carrier") == CARRIER]
+    await sandbox_store.insert_traffic_many(
+        conn,
+        [
+            _traffic_row(r, "outbound", "sent", r["carrier_message_id"], now)
+            for r in ours
+            if r["status"] == "sent"
+        ],
+    )
+    await sandbox_store.set_traffic_statuses(
+        conn, [(r["id"], r["status"]) for r in ours if r["status"] in TERMINAL], now
+    )
 
 
 async def record_inbound(

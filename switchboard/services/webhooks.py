@@ -50,6 +50,7 @@ from switchboard.webhooks.signing import (
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "Attempt",
     "Claimed",
     "DeliveryFilter",
     "Rotation",
@@ -59,7 +60,7 @@ __all__ = [
     "install",
     "message_targets",
     "profile_targets",
-    "record_attempt",
+    "record_attempts",
 ]
 
 
@@ -365,31 +366,31 @@ async def claim(
     ]
 
 
-async def record_attempt(
-    rt: Runtime,
-    worker_id: str,
-    claimed: Claimed,
-    result: AttemptResult,
-    body: bytes,
-    *,
-    last_in_round: bool,
-) -> str:
-    """Keep one attempt and move the delivery on, in one transaction.
+@dataclass(frozen=True)
+class Attempt:
+    """One POST of a claimed delivery, waiting to be recorded."""
 
-    Returns `delivered`, `failed` (schedule exhausted), `pending` (next round scheduled)
-    or `continue` (try the next target of this round).
-    """
-    d = claimed.delivery
-    now = utcnow()
-    number = d["attempt_count"] + 1
+    claimed: Claimed
+    result: AttemptResult
+    body: bytes
+    last_in_round: bool
+
+
+def _attempt_changes(rt: Runtime, attempt: Attempt, now: datetime) -> tuple[str, dict[str, Any]]:
+    """What an attempt does to its delivery: the outcome and the delivery's new values."""
+    d, result = attempt.claimed.delivery, attempt.result
     round_no = d["rounds"] + 1
-    values: dict[str, Any] = {"attempt_count": number, "updated_at": now, "claimed_at": now}
+    values: dict[str, Any] = {
+        "attempt_count": d["attempt_count"] + 1,
+        "updated_at": now,
+        "claimed_at": now,
+    }
     if d["started_at"] is None:
         values["started_at"] = result.started_at
     outcome = "continue"
     if result.ok:
         outcome = "delivered"
-    elif last_in_round:
+    elif attempt.last_in_round:
         next_at = rt.settings.webhooks.schedule.next_attempt_at(round_no, now)
         outcome = "failed" if next_at is None else "pending"
         values["next_attempt_at"] = next_at
@@ -397,23 +398,43 @@ async def record_attempt(
         values.update(status=outcome, rounds=round_no, claimed_by=None)
         if outcome in ("delivered", "failed"):
             values.update(finished_at=result.finished_at, next_attempt_at=None)
-    row = attempt_row(
-        result,
-        attempt_id=new_id(),
-        delivery_id=d["id"],
-        number=number,
-        round_no=round_no,
-        body=body,
-    )
+    return outcome, values
+
+
+async def record_attempts(rt: Runtime, worker_id: str, attempts: Sequence[Attempt]) -> list[str]:
+    """Keep attempts and move their deliveries on, in one transaction for the batch.
+
+    For each: `delivered`, `failed` (schedule exhausted), `pending` (next round scheduled)
+    or `continue` (try the next target of this round). Each delivery at most once a batch.
+    """
+    now = utcnow()
+    planned = [(a, *_attempt_changes(rt, a, now)) for a in attempts]
+    rows = [
+        attempt_row(
+            a.result,
+            attempt_id=new_id(),
+            delivery_id=a.claimed.delivery["id"],
+            number=values["attempt_count"],
+            round_no=a.claimed.delivery["rounds"] + 1,
+            body=a.body,
+        )
+        for a, _outcome, values in planned
+    ]
     async with rt.transaction() as conn:
-        await webhook_store.insert_attempt(conn, row)
-        held = await webhook_store.update_claimed(conn, d["id"], worker_id, values)
-        if held and outcome == "delivered" and d["event_type"] == "message.received":
-            await events.inbound_webhook_delivered(rt, conn, d["message_id"], now)
-    if not held:
-        log.warning("delivery %s was reclaimed while it was being tried", d["id"])
-    d.update(values)
-    return outcome
+        await webhook_store.insert_attempts(conn, rows)
+        held = await webhook_store.update_claimed_many(
+            conn, worker_id, [(a.claimed.delivery["id"], values) for a, _, values in planned]
+        )
+        for a, outcome, _values in planned:
+            d = a.claimed.delivery
+            if d["id"] in held and outcome == "delivered" and d["event_type"] == "message.received":
+                await events.inbound_webhook_delivered(rt, conn, d["message_id"], now)
+    for a, _outcome, values in planned:
+        d = a.claimed.delivery
+        if d["id"] not in held:
+            log.warning("delivery %s was reclaimed while it was being tried", d["id"])
+        d.update(values)
+    return [outcome for _a, outcome, _values in planned]
 
 
 async def recover_stale(rt: Runtime) -> int:

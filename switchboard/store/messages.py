@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.store.bulk import update_many
 from switchboard.store.schema import message_events, messages
 
 
@@ -93,19 +94,40 @@ async def transition(
     return dict(row._mapping) if row else None
 
 
-async def find_by_carrier_ref(
-    conn: AsyncConnection, carrier: str, carrier_message_id: str
-) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
+async def transition_many(
+    conn: AsyncConnection, changes: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> set[str]:
+    """`transition` for many rows: each `(id, expected status, values)` is applied only if the
+    row is still in its expected status. The ids that moved; each id at most once."""
+    by_status: dict[str, list[tuple[str, Mapping[str, Any]]]] = {}
+    for message_id, expected, values in changes:
+        by_status.setdefault(expected, []).append((message_id, values))
+    moved: set[str] = set()
+    for expected, group in by_status.items():
+        moved |= await update_many(conn, messages, group, messages.c.status == expected)
+    return moved
+
+
+async def find_by_carrier_refs(
+    conn: AsyncConnection, refs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """Outbound messages by `(carrier, carrier_message_id)` (the key receipts quote): one
+    query per carrier. References no message has are absent."""
+    by_carrier: dict[str, set[str]] = {}
+    for carrier, carrier_message_id in refs:
+        by_carrier.setdefault(carrier, set()).add(carrier_message_id)
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for carrier, ids in by_carrier.items():
+        rows = await conn.execute(
             sa.select(messages).where(
                 messages.c.carrier == carrier,
-                messages.c.carrier_message_id == carrier_message_id,
+                messages.c.carrier_message_id.in_(list(ids)),
                 messages.c.direction == "outbound",  # receipts only concern sent messages
             )
         )
-    ).first()
-    return dict(row._mapping) if row else None
+        for row in rows:
+            found.setdefault((carrier, row.carrier_message_id), dict(row._mapping))
+    return found
 
 
 async def stale_sending(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,14 +22,29 @@ async def insert_traffic(conn: AsyncConnection, row: dict[str, Any]) -> None:
     )
 
 
-async def set_traffic_status(
-    conn: AsyncConnection, message_id: str, status: str, now: datetime
-) -> None:
+async def insert_traffic_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_traffic` for many rows: one executemany."""
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     await conn.execute(
-        sandbox_messages.update()
-        .where(sandbox_messages.c.message_id == message_id)
-        .values(status=status, updated_at=now)
+        insert(sandbox_messages).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
     )
+
+
+async def set_traffic_statuses(
+    conn: AsyncConnection, changes: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """The status of the traffic of each `(message id, status)`: one UPDATE per status."""
+    by_status: dict[str, list[str]] = {}
+    for message_id, status in changes:
+        by_status.setdefault(status, []).append(message_id)
+    for status, ids in by_status.items():
+        await conn.execute(
+            sandbox_messages.update()
+            .where(sandbox_messages.c.message_id.in_(ids))
+            .values(status=status, updated_at=now)
+        )
 
 
 async def traffic_by_carrier_ref(

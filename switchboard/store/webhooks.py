@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.store.bulk import update_many
 from switchboard.store.pagination import fetch_page
 from switchboard.store.schema import (
     signing_keys,
@@ -103,24 +104,20 @@ async def event_data(conn: AsyncConnection, event_ids: Sequence[str]) -> dict[st
     return {r.id: r.data for r in result}
 
 
-async def insert_attempt(conn: AsyncConnection, values: dict[str, Any]) -> None:
-    await conn.execute(webhook_attempts.insert().values(**values))
+async def insert_attempts(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await conn.execute(webhook_attempts.insert(), list(rows))
 
 
-async def update_claimed(
-    conn: AsyncConnection, delivery_id: str, worker_id: str, values: dict[str, Any]
-) -> bool:
-    """Update a delivery this worker still holds; False if its claim was lost meanwhile."""
-    result = await conn.execute(
-        webhook_deliveries.update()
-        .where(
-            webhook_deliveries.c.id == delivery_id,
-            webhook_deliveries.c.status == "delivering",
-            webhook_deliveries.c.claimed_by == worker_id,
-        )
-        .values(**values)
+async def update_claimed_many(
+    conn: AsyncConnection, worker_id: str, changes: Sequence[tuple[str, Mapping[str, Any]]]
+) -> set[str]:
+    """Update deliveries this worker still holds (`delivering`, claimed by `worker_id`); the
+    ids updated. A delivery whose claim was lost meanwhile is left as the new holder has it."""
+    d = webhook_deliveries.c
+    return await update_many(
+        conn, webhook_deliveries, changes, d.status == "delivering", d.claimed_by == worker_id
     )
-    return bool(result.rowcount)
 
 
 async def requeue_claimed(

@@ -8,6 +8,7 @@ ended. The default follows Svix: immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNITS[match.group(2) or ""]
 
 
+@functools.lru_cache(maxsize=32)
+def _delays(text: str) -> tuple[float, ...]:
+    return tuple(parse_duration(p) for p in re.split(r"[,\s]+", text.strip()) if p)
+
+
 @dataclass(frozen=True)
 class RetrySchedule:
     """``delays[i]`` is the wait before round ``i + 1``; its length is the round count."""
@@ -42,9 +48,11 @@ class RetrySchedule:
 
     @classmethod
     def parse(cls, text: str) -> RetrySchedule:
-        """From configuration text, comma- or space-separated: ``"0, 5s, 5m, 30m, 2h"``."""
-        parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
-        return cls(tuple(parse_duration(p) for p in parts))
+        """From configuration text, comma- or space-separated: ``"0, 5s, 5m, 30m, 2h"``.
+
+        Cached: every webhook enqueued asks for its first delay.
+        """
+        return cls(_delays(text))
 
     @classmethod
     def of(cls, delays: Iterable[float]) -> RetrySchedule:

@@ -33,8 +33,8 @@ class Workers:
         self.rt = rt
         self.worker_id = worker_id or default_worker_id()
         self.carriers = CarrierSet.from_settings(rt.settings)
-        self.intake = CarrierIntake(rt)
         self.dispatcher = Dispatcher(rt, self.carriers, self.worker_id)
+        self.intake = CarrierIntake(rt, sent_recorded=self.dispatcher.recorded)
         webhooks.install(rt)  # status changes made by these workers queue their webhooks
         self.webhook_sender = WebhookSender(rt, self.worker_id)
         self.scheduler = Scheduler(rt)

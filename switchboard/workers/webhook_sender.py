@@ -3,7 +3,8 @@
 Its own loop and its own HTTP client, so a slow or dead receiver never holds up message
 sending. Concurrency is bounded overall and per receiving host: deliveries whose host
 already has `per_host_limit` requests in flight are left queued, so one slow customer
-cannot take the slots other customers' webhooks need.
+cannot take the slots other customers' webhooks need. Attempts are recorded in batches
+(`Batcher`): one transaction for every attempt that finished meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from switchboard.domain.clock import utcnow
 from switchboard.services import webhooks
 from switchboard.services.runtime import Runtime
 from switchboard.webhooks.client import WebhookClient
+from switchboard.workers.batcher import Batcher
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,12 @@ class WebhookSender:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._last_recovery = 0.0
+        self.recorder: Batcher[webhooks.Attempt, str] = Batcher(
+            self._record_batch, name="webhook-attempts", max_batch=settings.concurrency
+        )
+
+    async def _record_batch(self, attempts: list[webhooks.Attempt]) -> list[str]:
+        return await webhooks.record_attempts(self.rt, self.worker_id, attempts)
 
     async def start(self) -> None:
         released = await webhooks.release_own_claims(self.rt, self.worker_id)
@@ -117,13 +125,8 @@ class WebhookSender:
                 body = item.event.render(number, url)
                 headers = item.signer.sign(body, item.event.id, int(time.time()))
                 result = await self.client.post(url, body, headers, timeout=timeout)
-                outcome = await webhooks.record_attempt(
-                    self.rt,
-                    self.worker_id,
-                    item,
-                    result,
-                    body,
-                    last_in_round=index == len(targets) - 1,
+                outcome = await self.recorder.submit(
+                    webhooks.Attempt(item, result, body, last_in_round=index == len(targets) - 1)
                 )
                 if outcome != "continue":
                     break
@@ -149,4 +152,5 @@ class WebhookSender:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+        await self.recorder.close()
         await self.client.close()
