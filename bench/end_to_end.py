@@ -133,15 +133,25 @@ def run(
     delivery_delay: float = 0.0,
     probe_timeout: float = 10.0,
     drain_timeout: float = 120.0,
+    per_host_limit: int = 64,
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"load_at_start": loadavg(), "delivery_delay": delivery_delay}
+    out: dict[str, Any] = {
+        "load_at_start": loadavg(),
+        "delivery_delay": delivery_delay,
+        "per_host_limit": per_host_limit,
+    }
     with workdir() as work:
         db_path = work / "e2e.db"
         receiver = Receiver(work)
         sb = Switchboard(
             f"sqlite:///{db_path}",
             work,
-            env={"SWITCHBOARD_SANDBOX__DELIVERY_DELAY": str(delivery_delay)},
+            env={
+                "SWITCHBOARD_SANDBOX__DELIVERY_DELAY": str(delivery_delay),
+                # Every webhook goes to the one receiver: the per-host bound (8 by default, a
+                # courtesy to customers' servers) would measure that policy, not the platform.
+                "SWITCHBOARD_WEBHOOKS__PER_HOST_LIMIT": str(per_host_limit),
+            },
         )
         try:
             try:
@@ -347,6 +357,9 @@ def main() -> None:
     parser.add_argument("--delivery-delay", type=float, default=0.0)
     parser.add_argument("--probe-timeout", type=float, default=10.0)
     parser.add_argument("--drain-timeout", type=float, default=120.0)
+    parser.add_argument(
+        "--per-host-limit", type=int, default=64, help="webhooks.per_host_limit of the server"
+    )
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
     print(header("End to end: accepted → delivered → message.finalized webhook"), flush=True)
@@ -357,6 +370,7 @@ def main() -> None:
         delivery_delay=args.delivery_delay,
         probe_timeout=args.probe_timeout,
         drain_timeout=min(args.drain_timeout, 900.0),
+        per_host_limit=max(1, min(args.per_host_limit, 1000)),
     )
     print(report(out))
     dump_json(args.json, out)

@@ -6,6 +6,7 @@ across machines on PostgreSQL. All three start the same way, through `running()`
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +27,20 @@ class Process:
     startup: accounts.StartupInfo
     sandbox_numbers: list[str]
     workers: Workers | None
+
+
+# Young-generation collections every 50,000 allocations instead of 700: a request allocates
+# thousands of short-lived objects, freed by reference counting long before a collection
+# could find them, and the default cadence spent 10–15% of a busy worker's CPU walking them.
+GC_YOUNG_THRESHOLD = 50_000
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often, and never again scan what start-up loaded (modules, metadata)."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
 @asynccontextmanager
@@ -54,6 +69,7 @@ async def running(
         if with_workers:
             workers = Workers(rt, worker_id)
             await workers.start()
+        tune_garbage_collector()
         yield Process(rt, startup, numbers, workers)
     finally:
         if workers is not None:

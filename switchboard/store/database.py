@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -22,6 +23,10 @@ def async_url(url: str) -> str:
     return url
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
+
+
 def is_sqlite(engine: AsyncEngine) -> bool:
     return engine.dialect.name == "sqlite"
 
@@ -29,7 +34,12 @@ def is_sqlite(engine: AsyncEngine) -> bool:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     """An engine tuned per backend: SQLite in WAL with a busy timeout, PostgreSQL pooled."""
     full = async_url(url)
-    kwargs: dict[str, Any] = {}
+    # JSON columns (media, errors, webhook payloads) through orjson: a tenth of the stdlib's
+    # time, and the same values read back.
+    kwargs: dict[str, Any] = {
+        "json_serializer": _json_text,
+        "json_deserializer": orjson.loads,
+    }
     if full.startswith("sqlite"):
         database = make_url(full).database or ":memory:"
         kwargs["async_creator"] = connector(database, timeout=30)

@@ -6,10 +6,11 @@ outcome into the row kept for it, and stored rows into `telnyx.types.WebhookDeli
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+import orjson
 
 from switchboard.webhooks.client import AttemptResult
 from switchboard.webhooks.codes import error_codes
@@ -27,7 +28,7 @@ def event_text(event: WebhookEvent) -> str:
 
 def event_from_text(event_id: str, text: str) -> WebhookEvent:
     """Rebuild the event from its stored `data`; `render` then gives the bytes to send."""
-    data = json.loads(text)
+    data = orjson.loads(text)
     if data.get("record_type") == "link_clicked":
         return LinkClickEvent(
             id=event_id,
@@ -97,7 +98,7 @@ def _iso(value: datetime | None) -> str | None:
 
 def webhook_component(event_id: str, event_type: str, text: str) -> dict[str, Any]:
     """The `webhook` field: the original event (`id`, `event_type`, `occurred_at`, ...)."""
-    data = json.loads(text)
+    data = orjson.loads(text)
     if data.get("record_type") == "link_clicked":
         return {
             "record_type": "event",
