@@ -16,7 +16,8 @@ node-smpp simulator of the tests (tests/smpp/simulator/simulator.js, receipt del
    end msg/s is delivered rows / (last `updated_at` - first `received_at`) of the
    `messages` table, beside the accept rate and accept → delivered p50/p99. (`updated_at`
    of a delivered row is when Switchboard recorded the receipt; `completed_at` is the
-   receipt's `done date`, which the simulator writes to the minute.) The simulator
+   receipt's `done date`, which the simulator writes to the minute, or the receipt's arrival
+   when that date is before `sent_at`.) The simulator
    counts the submit_sm it saw: with 1-part texts it must equal the messages stored, so a
    duplicate submission shows.
 

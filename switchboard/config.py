@@ -34,6 +34,13 @@ class SandboxSettings(BaseModel):
 class DispatcherSettings(BaseModel):
     batch_size: int = Field(100, ge=1, le=1000)
     poll_interval: float = Field(0.5, gt=0)
+    concurrency: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Messages handed to carriers at once; unset: twice the SMPP carriers' "
+        "total window (binds x window), at least 64.",
+    )
     lease_seconds: float = Field(
         30.0, gt=0, description="A row left in `sending` this long by a dead worker is requeued."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from switchboard.carriers.base import (
@@ -172,11 +172,34 @@ async def apply_delivery_reports(rt: Runtime, reports: Sequence[DeliveryReport])
                 if report.error_code
                 else []
             )
-            values = {"completed_at": report.occurred_at or now, "errors": errors_list}
+            values = {"completed_at": completed_at(report, row, now), "errors": errors_list}
             moves.append(events.Move(row, report.status, values))
         if moves:
             await events.move_many(rt, conn, moves, now)
     return known
+
+
+def completed_at(report: DeliveryReport, row: dict[str, Any], now: datetime) -> datetime:
+    """When a receipt says its message was final: the carrier's time, unless that cannot be
+    right, then the receipt's arrival (`now`).
+
+    The carrier's time cannot be before the message was sent nor after the receipt arrived.
+    SMPP's `done date` has only minutes (often no seconds), so it is routinely up to 59 s
+    before `sent_at`; an SMSC writing its local time as UTC is hours off either way.
+    """
+    sent_at = row.get("sent_at")
+    if sent_at is not None and sent_at.tzinfo is None:
+        sent_at = sent_at.replace(tzinfo=UTC)
+    # `now` was read before this transaction began; the `sent` it follows may be younger.
+    arrival = now if sent_at is None else max(now, sent_at)
+    at = report.occurred_at
+    if at is None:
+        return arrival
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    if at > arrival or (sent_at is not None and at < sent_at):
+        return arrival
+    return at
 
 
 async def apply_delivery_report(rt: Runtime, report: DeliveryReport) -> bool:
@@ -194,6 +217,13 @@ async def recover_stale(rt: Runtime) -> int:
         for row in rows:
             await events.move(rt, conn, row, "queued", now, next_attempt_at=now, claimed_by=None)
     return len(rows)
+
+
+async def renew_claims(rt: Runtime, worker_id: str, message_ids: Sequence[str]) -> int:
+    """Keep the leases of messages a live worker is still submitting (a carrier may take up
+    to its `submit_timeout` to answer, longer than `dispatcher.lease_seconds`)."""
+    async with rt.transaction() as conn:
+        return await message_store.renew_claims(conn, worker_id, message_ids, utcnow())
 
 
 async def release_own_claims(rt: Runtime, worker_id: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,21 @@ def test_messages_travel_over_smpp_and_receipts_finalize_them(
 
     submits = [e for e in sim.state()["events"] if e["type"] == "submit_sm"]
     assert len(submits) == 1 + 3 + 1  # every part went to the SMSC exactly once
+
+    # The receipts' `done date` has only minutes: it never puts completion before sending.
+    times = gateway.query(
+        "SELECT sent_at, completed_at FROM messages WHERE id IN (:a, :b, :c)",
+        a=ok.id,
+        b=long.id,
+        c=failed.id,
+    )
+    assert len(times) == 3
+    for t in times:
+        sent_at, completed_at = (
+            v if isinstance(v, datetime) else datetime.fromisoformat(v)
+            for v in (t["sent_at"], t["completed_at"])
+        )
+        assert completed_at >= sent_at
 
 
 def test_mobile_originated_over_smpp_reaches_the_number_owner(

@@ -9,7 +9,7 @@ import pytest
 from switchboard.carriers.smpp import tlv
 from switchboard.carriers.smpp.constants import CommandId, Status, Tag
 from switchboard.carriers.smpp.errors import FramingError, PduError, SessionClosed
-from switchboard.carriers.smpp.framing import read_frame
+from switchboard.carriers.smpp.framing import FrameReader, read_frame
 from switchboard.carriers.smpp.pdu import (
     EMPTY,
     Bind,
@@ -270,3 +270,77 @@ def test_framing_end_of_stream() -> None:
         asyncio.run(_read(b""))
     with pytest.raises(SessionClosed):
         asyncio.run(_read(_header(40, CommandId.SUBMIT_SM)))  # body never comes
+
+
+# --- FrameReader: every frame a read brought, the same checks as read_frame ----------------
+
+
+def _reader(*chunks: bytes, eof: bool = True) -> asyncio.StreamReader:
+    reader = asyncio.StreamReader()
+    for chunk in chunks:
+        reader.feed_data(chunk)
+    if eof:
+        reader.feed_eof()
+    return reader
+
+
+def test_frame_reader_returns_every_frame_of_a_read() -> None:
+    frames = [encode(Pdu(CommandId.ENQUIRE_LINK, seq)) for seq in (1, 2, 3)]
+    big = encode(Pdu(CommandId.DELIVER_SM_RESP, 4, body=MessageIdResp("x" * 40)))
+    stream = b"".join([*frames, big])
+
+    async def scenario() -> list[list[bytes]]:
+        # Cut anywhere, even inside a header: frames come out whole and in order.
+        reader = _reader(stream[:5], stream[5:20], stream[20:])
+        frame_reader = FrameReader(reader, 1024)
+        got = []
+        while sum(len(g) for g in got) < 4:
+            got.append(await frame_reader.read())
+        with pytest.raises(SessionClosed, match="closed by peer"):
+            await frame_reader.read()
+        return got
+
+    got = asyncio.run(scenario())
+    assert [f for batch in got for f in batch] == [*frames, big]
+    assert len(got) < 4  # several frames per read
+
+    async def one_read() -> list[bytes]:
+        return await FrameReader(_reader(stream), 1024).read()
+
+    assert asyncio.run(one_read()) == [*frames, big]
+
+
+def test_frame_reader_hands_over_good_frames_before_a_bad_length() -> None:
+    good = encode(Pdu(CommandId.ENQUIRE_LINK, 9))
+
+    async def scenario(bad: bytes) -> FramingError:
+        frame_reader = FrameReader(_reader(good + bad), 1024)
+        assert await frame_reader.read() == [good]
+        with pytest.raises(FramingError) as info:
+            await frame_reader.read()
+        return info.value
+
+    short = asyncio.run(scenario(_header(8, CommandId.ENQUIRE_LINK)))
+    assert short.sequence_number is None
+    oversize = asyncio.run(scenario(_header(0x7FFFFFFF, CommandId.SUBMIT_SM, seq=1234)))
+    assert oversize.sequence_number == 1234
+    assert oversize.status == Status.ESME_RINVCMDLEN
+
+
+def test_frame_reader_oversize_header_cut_short() -> None:
+    async def scenario(eof: bool) -> FramingError:
+        reader = _reader((0x7FFFFFFF).to_bytes(4, "big"), eof=eof)
+        with pytest.raises(FramingError) as info:
+            await FrameReader(reader, 1024).read()
+        return info.value
+
+    assert asyncio.run(scenario(eof=True)).sequence_number is None
+    assert asyncio.run(scenario(eof=False)).sequence_number is None  # after the 1 s wait
+
+
+def test_frame_reader_end_of_stream_inside_a_pdu() -> None:
+    async def scenario() -> None:
+        with pytest.raises(SessionClosed, match="middle of a PDU"):
+            await FrameReader(_reader(_header(40, CommandId.SUBMIT_SM)), 1024).read()
+
+    asyncio.run(scenario())

@@ -313,3 +313,26 @@ def test_token_bucket_pause() -> None:
         return time.monotonic() - start
 
     assert asyncio.run(scenario()) >= 0.18
+
+
+def test_token_bucket_try_acquire_never_jumps_the_queue() -> None:
+    async def scenario() -> None:
+        assert TokenBucket(None).try_acquire()  # unlimited
+        bucket = TokenBucket(10.0, burst=1)
+        assert bucket.try_acquire()
+        assert not bucket.try_acquire()  # the next token is 100 ms away
+        waiting = asyncio.create_task(bucket.acquire())
+        await asyncio.sleep(0.12)
+        assert waiting.done()
+        assert TokenBucket(10.0, burst=1).try_acquire()
+        paused = TokenBucket(None)
+        paused.pause(1.0)
+        assert not paused.try_acquire()
+        queued = TokenBucket(10.0, burst=1)
+        assert queued.try_acquire()
+        first = asyncio.create_task(queued.acquire())
+        await asyncio.sleep(0)  # it waits for the next token, in line
+        assert not queued.try_acquire()  # nobody overtakes a waiting caller
+        await first
+
+    asyncio.run(scenario())

@@ -184,10 +184,11 @@ class SmppCarrier:
             session = await self._pick_session(remaining)
             if session is None:
                 continue
-            try:
-                await asyncio.wait_for(self._bucket.acquire(), max(0.0, deadline - loop.time()))
-            except TimeoutError:
-                continue
+            if not self._bucket.try_acquire():
+                try:
+                    await asyncio.wait_for(self._bucket.acquire(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    continue
             try:
                 resp = await session.submit(body)
             except (ResponseTimeout, MalformedResponse) as exc:

@@ -32,7 +32,7 @@ from switchboard.carriers.smpp.errors import (
     SessionClosed,
     SmppError,
 )
-from switchboard.carriers.smpp.framing import read_frame
+from switchboard.carriers.smpp.framing import FrameReader
 from switchboard.carriers.smpp.pdu import (
     EMPTY,
     Bind,
@@ -64,6 +64,15 @@ class MalformedResponse(SmppError):
     """The peer answered a request with a PDU that could not be decoded."""
 
 
+# Frames waiting in the transport beyond this make senders wait for the peer (backpressure).
+_WRITE_BUFFER_HIGH = 1 << 16
+
+
+def _expire(future: asyncio.Future[Pdu], command_id: int, timeout: float) -> None:
+    if not future.done():
+        future.set_exception(ResponseTimeout(f"no answer to 0x{command_id:08X} within {timeout}s"))
+
+
 class Session:
     def __init__(
         self,
@@ -88,6 +97,8 @@ class Session:
         self._sequence = 0
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._outbox: list[bytes] = []  # frames written together at the next loop turn
+        self._flush_scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()  # reader and keep-alive
         self._handlers: set[asyncio.Task[None]] = set()  # deliver_sm being handed over
         self._closed = asyncio.Event()
@@ -151,8 +162,12 @@ class Session:
         await self.wait_closed()
 
     def abort(self, reason: str) -> None:
-        """Close the connection now; waiting requests fail with SessionClosed."""
+        """Close the connection now; waiting requests fail with SessionClosed.
+
+        Frames already sent (e.g. the unbind_resp before closing) still go out first.
+        """
         if self._writer is not None and not self._writer.is_closing():
+            self._flush()
             self._writer.close()
         self._finish(reason)
 
@@ -195,16 +210,17 @@ class Session:
 
     async def _request(self, command_id: int, body: Body, timeout: float | None = None) -> Pdu:
         sequence = self._next_sequence()
-        future: asyncio.Future[Pdu] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Pdu] = loop.create_future()
         self._pending[sequence] = future
+        timeout = timeout or self.config.response_timeout
+        # One timer per request (asyncio.wait_for would add a future and callbacks of its own).
+        timer = loop.call_later(timeout, _expire, future, command_id, timeout)
         try:
             await self._send(Pdu(command_id, sequence, Status.ESME_ROK, body))
-            return await asyncio.wait_for(future, timeout or self.config.response_timeout)
-        except TimeoutError as exc:
-            raise ResponseTimeout(
-                f"no answer to 0x{command_id:08X} within {self.config.response_timeout}s"
-            ) from exc
+            return await future
         finally:
+            timer.cancel()
             self._pending.pop(sequence, None)
 
     def _next_sequence(self) -> int:
@@ -212,18 +228,40 @@ class Session:
         return self._sequence
 
     async def _send(self, pdu: Pdu) -> None:
+        """Queue one PDU for the socket.
+
+        Frames sent during one turn of the event loop go out in one write at the start of the
+        next (`_flush`): a batch of submit_sm, or the deliver_sm_resp of a batch of receipts,
+        costs one system call instead of one each. A write that fails closes the session, so
+        a request whose frame was lost fails with SessionClosed like one never answered.
+        """
         frame = encode(pdu)  # encoding errors are ours: raise before touching the socket
         writer = self._writer
         if writer is None or writer.is_closing() or self.closed:
             # Mark it closed now, so no caller picks this session again in a tight loop.
             self.abort("connection closing")
             raise SessionClosed(f"{self.label} is closed")
+        self._outbox.append(frame)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        if writer.transport.get_write_buffer_size() > _WRITE_BUFFER_HIGH:
+            try:
+                await writer.drain()  # the peer reads slower than we write: wait for it
+            except (ConnectionError, OSError) as exc:
+                self.abort(f"write failed: {exc!r}")
+                raise SessionClosed(str(exc)) from exc
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        frames, self._outbox = self._outbox, []
+        writer = self._writer
+        if not frames or writer is None or writer.is_closing():
+            return  # closing: whatever waits for an answer fails with SessionClosed
         try:
-            writer.write(frame)
-            await writer.drain()
-        except (ConnectionError, OSError) as exc:
+            writer.write(frames[0] if len(frames) == 1 else b"".join(frames))
+        except (ConnectionError, OSError, RuntimeError) as exc:
             self.abort(f"write failed: {exc!r}")
-            raise SessionClosed(str(exc)) from exc
 
     async def _send_quietly(self, pdu: Pdu) -> None:
         with contextlib.suppress(SessionClosed, PduError):
@@ -234,12 +272,13 @@ class Session:
     async def _read_loop(self) -> None:
         assert self._reader is not None
         reason = "connection closed by peer"
+        frames = FrameReader(self._reader, self.config.max_pdu_length)
         try:
             while True:
-                frame = await read_frame(self._reader, self.config.max_pdu_length)
-                await self._dispatch(frame)
-                if self.closed:
-                    return
+                for frame in await frames.read():
+                    await self._dispatch(frame)
+                    if self.closed:
+                        return
         except FramingError as exc:
             reason = f"framing lost: {exc}"
             log.warning("%s: %s; dropping the connection", self.label, reason)

@@ -35,6 +35,22 @@ class TokenBucket:
         """Let nothing through for `seconds` (extends, never shortens, a running pause)."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
 
+    def try_acquire(self) -> bool:
+        """Take a token now if one is free and nobody waits before us; no waiting."""
+        if self._lock.locked():
+            return False  # callers are waiting: keep their order
+        now = self._clock()
+        if now < self._paused_until:
+            return False
+        if self._rate is None:
+            return True
+        self._tokens = min(self._capacity, self._tokens + (now - self._last) * self._rate)
+        self._last = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
     async def acquire(self) -> None:
         """Wait for one token; callers are served in arrival order."""
         async with self._lock:
