@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.bulk import update_many
+from switchboard.store.claims import picked_ids
 from switchboard.store.schema import message_events, messages
 
 
@@ -48,8 +49,8 @@ async def claim_due(
 ) -> list[dict[str, Any]]:
     """Move up to `limit` due queued rows to `sending`, owned by `worker_id`, and return them.
 
-    On PostgreSQL the inner select skips rows other workers hold; on SQLite the single
-    writer lock makes the update atomic on its own.
+    On PostgreSQL the inner select skips rows other workers hold and runs once
+    (store/claims.py); on SQLite the single writer lock makes the update atomic on its own.
     """
     due = (
         sa.select(messages.c.id)
@@ -57,11 +58,10 @@ async def claim_due(
         .order_by(messages.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
-        .scalar_subquery()
     )
     result = await conn.execute(
         messages.update()
-        .where(messages.c.id.in_(due), messages.c.status == "queued")
+        .where(messages.c.id.in_(picked_ids(due)), messages.c.status == "queued")
         .values(
             status="sending",
             claimed_by=worker_id,
@@ -128,6 +128,24 @@ async def find_by_carrier_refs(
         for row in rows:
             found.setdefault((carrier, row.carrier_message_id), dict(row._mapping))
     return found
+
+
+async def renew_claims(
+    conn: AsyncConnection, worker_id: str, message_ids: Sequence[str], now: datetime
+) -> int:
+    """Move `claimed_at` of rows `worker_id` still holds in `sending` to `now`."""
+    if not message_ids:
+        return 0
+    result = await conn.execute(
+        messages.update()
+        .where(
+            messages.c.id.in_(list(message_ids)),
+            messages.c.status == "sending",
+            messages.c.claimed_by == worker_id,
+        )
+        .values(claimed_at=now)
+    )
+    return int(result.rowcount or 0)
 
 
 async def stale_sending(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:

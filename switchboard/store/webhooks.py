@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.bulk import update_many
+from switchboard.store.claims import picked_ids
 from switchboard.store.pagination import fetch_page
 from switchboard.store.schema import (
     signing_keys,
@@ -67,7 +68,8 @@ async def claim_due(
 
     Rows whose first target is on a host in `busy_hosts` stay queued, so one slow receiver
     cannot fill the sender. Each returned row carries its event's `data` text as `event_data`.
-    On PostgreSQL the inner select skips rows other workers hold.
+    On PostgreSQL the inner select skips rows other workers hold and runs once
+    (store/claims.py).
     """
     d = webhook_deliveries.c
     due = (
@@ -81,7 +83,7 @@ async def claim_due(
         due = due.where(d.target_host.not_in(list(busy_hosts)))
     result = await conn.execute(
         webhook_deliveries.update()
-        .where(d.id.in_(due.scalar_subquery()), d.status == "pending")
+        .where(d.id.in_(picked_ids(due)), d.status == "pending")
         .values(status="delivering", claimed_by=worker_id, claimed_at=now, updated_at=now)
         .returning(*webhook_deliveries.c)
     )
