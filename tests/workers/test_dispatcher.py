@@ -105,6 +105,7 @@ def test_the_dispatcher_holds_at_most_its_concurrency_each_message_once(db_url: 
 
 def test_the_dispatcher_claims_only_what_it_can_hand_over(db_url: str) -> None:
     """Also on PostgreSQL, whose planner may run a claim's subquery more than once."""
+
     async def scenario(w: World) -> None:
         ids = [r["id"] for r in await w.queued(10)]
         carrier = HeldCarrier()
