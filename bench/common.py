@@ -272,14 +272,20 @@ class Switchboard:
     port of 127.0.0.1."""
 
     def __init__(
-        self, db_url: str, work: Path, env: dict[str, str] | None = None, role: str = "serve"
+        self,
+        db_url: str,
+        work: Path,
+        env: dict[str, str] | None = None,
+        role: str = "serve",
+        config: Path | None = None,
     ) -> None:
         self.db_url = db_url
         self.work = work
         self.port = free_port()
         self.name = f"switchboard {role}"
+        options = ["--config", str(config)] if config is not None else []
         self.proc = Proc(
-            [str(BIN / "switchboard"), role, "--port", str(self.port), "--db", db_url],
+            [str(BIN / "switchboard"), role, "--port", str(self.port), "--db", db_url, *options],
             log_path=work / f"switchboard-{self.port}.log",
             env=server_env(env),
             cwd=work,

@@ -45,11 +45,11 @@ from typing import Any, NamedTuple
 from bench import loadgen
 from bench.common import (
     FROM_NUMBER,
-    PYTHON,
     ROOT,
     SEND_BODY,
     TO_NUMBER,
     Proc,
+    Switchboard,
     dump_json,
     fmt,
     free_port,
@@ -59,7 +59,6 @@ from bench.common import (
     post_json,
     ratio,
     run_child,
-    server_env,
     table,
     wait_http,
     workdir,
@@ -254,7 +253,7 @@ class Row(NamedTuple):
         return (self.updated_at - self.received_at).total_seconds()
 
 
-class Gateway:
+class Gateway(Switchboard):
     """`switchboard serve` in gateway mode (SQLite) with one SMPP bind to the simulator."""
 
     def __init__(self, work: Path, sim: Simulator, window: int) -> None:
@@ -269,25 +268,7 @@ class Gateway:
                 window=window,
             )
         )
-        self.port = free_port()
-        self.proc = Proc(
-            [
-                *(PYTHON, "-m", "switchboard", "serve", "--port", str(self.port)),
-                *("--db", f"sqlite:///{self.db_path}", "--config", str(config)),
-            ],
-            log_path=work / f"switchboard-{self.port}.log",
-            env=server_env(),
-            cwd=work,
-        )
-        wait_http(f"{self.base}/healthz", self.proc)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def send_url(self) -> str:
-        return f"{self.base}/v2/messages"
+        super().__init__(f"sqlite:///{self.db_path}", work, config=config)
 
     def own_sender(self) -> None:
         """A gateway starts with no numbers: a profile for US destinations and FROM_NUMBER."""
@@ -317,9 +298,6 @@ class Gateway:
                 "FROM messages WHERE direction = 'outbound'"
             ).fetchall()
         return [Row(r[0], r[1], _ts(r[2]), _ts(r[3]), r[4], r[5]) for r in rows]
-
-    def stop(self) -> None:
-        self.proc.stop()
 
 
 @contextlib.contextmanager
