@@ -1,0 +1,44 @@
+"""UTCDateTime on SQLite writes the text SQLAlchemy's DATETIME would, and reads it back as UTC."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy.dialects.sqlite.base import DATETIME
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+
+from switchboard.store.types import UTCDateTime
+
+SQLITE = SQLiteDialect_pysqlite()
+
+
+def processors() -> tuple[Any, Any]:
+    to_text = UTCDateTime().bind_processor(SQLITE)
+    from_text = UTCDateTime().result_processor(SQLITE, None)
+    assert to_text is not None and from_text is not None
+    return to_text, from_text
+
+
+def test_sqlite_text_is_the_datetime_storage_format_both_ways() -> None:
+    ours_in, ours_out = processors()
+    theirs = DATETIME().bind_processor(SQLITE)
+    assert theirs is not None
+    rng = random.Random(7)
+    for _ in range(2000):
+        naive = datetime(2000, 1, 1) + timedelta(
+            seconds=rng.randrange(0, 100 * 365 * 86400),
+            microseconds=rng.choice([0, rng.randrange(1_000_000)]),
+        )
+        text = ours_in(naive)
+        assert text == theirs(naive), naive  # rows written before and after compare alike
+        assert ours_out(text) == naive.replace(tzinfo=UTC)
+
+
+def test_aware_times_are_stored_in_utc_and_none_passes() -> None:
+    to_text, from_text = processors()
+    paris = datetime(2026, 1, 5, 11, 0, 3, 210000, tzinfo=timezone(timedelta(hours=1)))
+    assert to_text(paris) == "2026-01-05 10:00:03.210000"
+    assert from_text("2026-01-05 10:00:03") == datetime(2026, 1, 5, 10, 0, 3, tzinfo=UTC)
+    assert to_text(None) is None and from_text(None) is None
