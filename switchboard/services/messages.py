@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -210,9 +210,7 @@ async def _sender(
     if _is_pool_send(request, mode):
         return await resolve()
     key = (account_id, mode, request.from_, request.messaging_profile_id)
-    return cast(
-        Sender, await rt.sender_cache.get_or_load((*key, destination.country == "US"), resolve)
-    )
+    return await rt.sender_cache.get_or_load((*key, destination.country == "US"), resolve)
 
 
 @dataclass

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -16,6 +16,10 @@ from switchboard.config import Settings
 from switchboard.services.lookup_cache import LookupCache
 from switchboard.store.change_watch import ChangeWatch, watch
 from switchboard.store.group_commit import GroupCommitter
+
+if TYPE_CHECKING:
+    from switchboard.services.accept_batch import AcceptBatcher
+    from switchboard.services.senders import Sender
 
 # How long another process's change to a number, profile or sender id can go unseen by a
 # send here (this process's own changes apply at once).
@@ -50,11 +54,11 @@ class Runtime:
     # SQLite only: write transactions run one at a time and commit in batches.
     group_commit: GroupCommitter | None = None
     # Stores the sends of concurrent requests together (services/accept_batch.py).
-    accept_batcher: Any = None
+    accept_batcher: AcceptBatcher | None = None
     # Moves when this process writes a table that says who may send what.
     changes: ChangeWatch = field(init=False)
     # Resolved senders of recent sends (services/messages.py).
-    sender_cache: LookupCache[Any] = field(init=False)
+    sender_cache: LookupCache[Sender] = field(init=False)
 
     def __post_init__(self) -> None:
         self.changes = watch(self.engine)
