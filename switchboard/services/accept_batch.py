@@ -42,7 +42,7 @@ Rows = list[dict[str, Any]]
 MAX_BATCH = 256
 
 
-def stamp(rt: Runtime, row: dict[str, Any], now: datetime) -> None:
+def _stamp(rt: Runtime, row: dict[str, Any], now: datetime) -> None:
     """Set the times of a row accepted `now`: received, updated, first attempt, expiry."""
     starts_at = row["send_at"] or now
     row["received_at"] = row["updated_at"] = now
@@ -151,7 +151,7 @@ async def store_batch(rt: Runtime, conn: AsyncConnection, jobs: Sequence[_Job]) 
     now = utcnow()
     for job in jobs:
         for row in job.prepared.rows:
-            stamp(rt, row, now)
+            _stamp(rt, row, now)
     blocked = await optout_store.blocked_pairs(
         conn,
         {

@@ -17,7 +17,7 @@ from switchboard.domain.ids import is_uuid, new_id
 from switchboard.domain.phone import InvalidNumber, PhoneNumber, parse_e164
 from switchboard.domain.pricing import message_cost
 from switchboard.services import scheduling, senders
-from switchboard.services.accept_batch import batcher_of, stamp
+from switchboard.services.accept_batch import batcher_of
 from switchboard.services.runtime import Runtime
 from switchboard.services.senders import Sender
 from switchboard.store import messages as message_store
@@ -215,7 +215,8 @@ async def _sender(
 
 @dataclass
 class PreparedSend:
-    """A send that passed every check needing no transaction; `rows` are ready to store.
+    """A send that passed every check needing no transaction; `rows` get their times
+    (received, expiry, first attempt) when their batch stores them.
 
     What is left (opt-outs, short links, the spend limit, throughput, the insert) runs in the
     transaction of a batch of sends (services/accept_batch.py).
@@ -340,7 +341,6 @@ async def prepare(
                 "use_profile_webhooks": request.use_profile_webhooks,
             }
         )
-        stamp(rt, rows[-1], now)
     return PreparedSend(request, sender, destinations, rows, on_accepted)
 
 

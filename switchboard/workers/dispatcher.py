@@ -103,6 +103,8 @@ class Dispatcher:
         interval = self.rt.settings.dispatcher.lease_seconds / 3
         while True:
             await asyncio.sleep(interval)
+            if not self._held:
+                continue
             try:
                 await delivery.renew_claims(self.rt, self.worker_id, sorted(self._held))
             except Exception:
