@@ -11,17 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.bulk import update_many
 from switchboard.store.claims import picked_ids
+from switchboard.store.insert_many import insert_many
 from switchboard.store.schema import message_events, messages
 
 
 async def insert_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(messages.insert(), list(rows))
+        await insert_many(conn, messages, rows)
 
 
 async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(message_events.insert(), list(rows))
+        await insert_many(conn, message_events, rows)
 
 
 async def get_message(

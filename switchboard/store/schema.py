@@ -168,8 +168,20 @@ messages = sa.Table(
     sa.Column("body", JSONType),  # WhatsApp: the `whatsapp_message` that was sent
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_messages_account_received", "account_id", "received_at"),
-    sa.Index("ix_messages_group", "group_id"),
-    sa.Index("ix_messages_carrier_ref", "carrier", "carrier_message_id"),
+    # Most rows have no group, and none a carrier reference when accepted: not indexed.
+    sa.Index(
+        "ix_messages_group",
+        "group_id",
+        sqlite_where=sa.text("group_id IS NOT NULL"),
+        postgresql_where=sa.text("group_id IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_messages_carrier_ref",
+        "carrier",
+        "carrier_message_id",
+        sqlite_where=sa.text("carrier_message_id IS NOT NULL"),
+        postgresql_where=sa.text("carrier_message_id IS NOT NULL"),
+    ),
     # The dispatcher's claim: queued rows due now, oldest first. Partial, so it stays small.
     sa.Index(
         "ix_messages_queue",

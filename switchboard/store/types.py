@@ -49,12 +49,23 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return _from_sqlite_text
 
 
+# The rows of one batch share their timestamps (one `now` per transaction), so the last
+# value's text is kept: a datetime is immutable, the same object always gives the same text.
+_last_text: tuple[datetime | None, str | None] = (None, None)
+
+
 def _to_sqlite_text(value: datetime | None) -> str | None:
+    global _last_text
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(sep=" ", timespec="microseconds")
+    last, text = _last_text
+    if value is last:
+        return text
+    aware = value if value.tzinfo is None or value.tzinfo is UTC else value.astimezone(UTC)
+    # "YYYY-MM-DD HH:MM:SS.ffffff", dropping a "+00:00" suffix.
+    text = aware.isoformat(sep=" ", timespec="microseconds")[:26]
+    _last_text = (value, text)
+    return text
 
 
 def _from_sqlite_text(value: str | None) -> datetime | None:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.bulk import update_many
 from switchboard.store.claims import picked_ids
+from switchboard.store.insert_many import insert_many
 from switchboard.store.pagination import fetch_page
 from switchboard.store.schema import (
     signing_keys,
@@ -23,12 +24,12 @@ from switchboard.store.schema import (
 
 async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(webhook_events.insert(), list(rows))
+        await insert_many(conn, webhook_events, rows)
 
 
 async def insert_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(webhook_deliveries.insert(), list(rows))
+        await insert_many(conn, webhook_deliveries, rows)
 
 
 def _earlier_unsettled() -> sa.Exists:
@@ -108,7 +109,7 @@ async def event_data(conn: AsyncConnection, event_ids: Sequence[str]) -> dict[st
 
 async def insert_attempts(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await conn.execute(webhook_attempts.insert(), list(rows))
+        await insert_many(conn, webhook_attempts, rows)
 
 
 async def update_claimed_many(

@@ -285,6 +285,13 @@ class WebhookClient:
         The status already decided the attempt; a body that is too long, too slow or
         broken only shortens what is recorded.
         """
+        if resp.content.is_eof() and not resp.content.exception():
+            # The whole body arrived with the headers (the usual short answer): take it
+            # without arming a timer.
+            data = resp.content.read_nowait()
+            if len(data) > self._max_body:
+                return data[: self._max_body], True, f"body cut at {self._max_body} bytes"
+            return data, False, None
         chunks: list[bytes] = []
         size = 0
         remaining = deadline - time.monotonic()

@@ -6,7 +6,8 @@ the cached bytes. The bytes returned are exactly what gets signed and sent.
 
 Serialisation is compact JSON with non-ASCII escaped: the body is then plain ASCII, so
 a receiver that decodes it with the wrong charset before verifying still reproduces the
-signed bytes.
+signed bytes. orjson writes it (a tenth of the stdlib's cost; every webhook renders its
+event's payload); the stdlib's encoder only escapes the rare body with non-ASCII text.
 """
 
 from __future__ import annotations
@@ -17,15 +18,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 LINK_CLICK_EVENT_TYPE = "message.link_click"
 CONTENT_TYPE = "application/json"
 
 
 def dumps(value: Any) -> bytes:
-    """Compact, ASCII-only JSON bytes (NaN/Infinity refused: not JSON)."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=False).encode(
-        "ascii"
-    )
+    """Compact, ASCII-only JSON bytes; NaN and Infinity, which JSON lacks, become null."""
+    body = orjson.dumps(value)
+    if body.isascii():
+        return body
+    # orjson cannot escape: re-encode what it wrote (NaN already null) with the stdlib.
+    return json.dumps(orjson.loads(body), separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
 def format_timestamp(value: datetime | str) -> str:

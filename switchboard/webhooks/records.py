@@ -38,12 +38,16 @@ def event_from_text(event_id: str, text: str) -> WebhookEvent:
             time_clicked=data["time_clicked"],
             event_type=data.get("event_type") or LinkClickEvent.event_type,
         )
-    return StoredEvent(
+    event = StoredEvent(
         id=data["id"],
         event_type=data["event_type"],
         occurred_at=data["occurred_at"],
         payload=data["payload"],
     )
+    if text.isascii():
+        # The stored text is what `data_bytes` wrote: reuse it instead of serialising again.
+        object.__setattr__(event, "_data", text.encode("ascii"))
+    return event
 
 
 def cap_headers(pairs: Sequence[tuple[str, str]], cap: int = HEADER_LIST_CAP) -> list[list[str]]:

@@ -42,3 +42,24 @@ def test_aware_times_are_stored_in_utc_and_none_passes() -> None:
     assert to_text(paris) == "2026-01-05 10:00:03.210000"
     assert from_text("2026-01-05 10:00:03") == datetime(2026, 1, 5, 10, 0, 3, tzinfo=UTC)
     assert to_text(None) is None and from_text(None) is None
+
+
+def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
+    # The processor remembers the last value it converted; a different object (equal or
+    # not) must never get that text by mistake.
+    to_text, _ = processors()
+    a = datetime(2026, 1, 5, 10, 0, 3, 1, tzinfo=UTC)
+    b = datetime(2026, 1, 5, 10, 0, 3, 2, tzinfo=UTC)
+    paris = datetime(2026, 1, 5, 11, 0, 3, 1, tzinfo=timezone(timedelta(hours=1)))
+    sequence = [a, a, b, a, paris, paris, b, None, b]
+    assert [to_text(v) for v in sequence] == [
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000002",
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000002",
+        None,
+        "2026-01-05 10:00:03.000002",
+    ]

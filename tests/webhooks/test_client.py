@@ -442,3 +442,21 @@ def test_socket_guard_holds_without_the_pre_check(monkeypatch: pytest.MonkeyPatc
     result, connections = run(scenario())
     assert result.error == "ssrf_blocked"
     assert connections == 0
+
+
+def test_a_complete_body_over_the_cap_is_cut_to_the_cap() -> None:
+    # A body that arrives whole with the headers is taken at once, and still capped.
+    async def big(request: web.Request, rec: object) -> web.StreamResponse:
+        return web.Response(body=b"x" * 20_000, content_type="text/plain")
+
+    async def scenario() -> AttemptResult:
+        async with (
+            http_receiver(big) as (base, _rec),
+            WebhookClient(allow_private=True, max_body_bytes=16 * 1024) as client,
+        ):
+            return await client.post(f"{base}/hooks", BODY, {})
+
+    result = run(scenario())
+    assert result.ok and result.status == 200
+    assert result.body_truncated and result.response_body == "x" * 16 * 1024
+    assert result.detail == "body cut at 16384 bytes"

@@ -129,6 +129,24 @@ def test_format_timestamp() -> None:
     assert format_timestamp("2026-01-05T10:00:03.210Z") == "2026-01-05T10:00:03.210Z"
 
 
-def test_nan_refused() -> None:
-    with pytest.raises(ValueError):
-        StoredEvent("e", "message.sent", "t", {"cost": float("nan")}).render(1, "u")
+def test_nan_and_infinity_are_written_as_null_so_the_body_stays_json() -> None:
+    payload = {"cost": float("nan"), "rate": float("inf"), "parts": 1}
+    body = StoredEvent("e", "message.sent", "t", payload).render(1, "u")
+    assert json.loads(body)["data"]["payload"] == {"cost": None, "rate": None, "parts": 1}
+
+
+def test_non_ascii_text_is_escaped_exactly_as_the_stdlib_escapes_it() -> None:
+    payload = {"text": "Grüße 😀 ça", "nan": float("nan"), "n": [1, 2.5]}
+    body = StoredEvent("e", "message.sent", "t", payload).data_bytes()
+    assert body.isascii()
+    expected = {"text": "Grüße 😀 ça", "nan": None, "n": [1, 2.5]}
+    assert body == json.dumps(
+        {
+            "record_type": "event",
+            "id": "e",
+            "event_type": "message.sent",
+            "occurred_at": "t",
+            "payload": expected,
+        },
+        separators=(",", ":"),
+    ).encode("ascii")

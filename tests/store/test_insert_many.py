@@ -1,0 +1,98 @@
+"""insert_many stores exactly what `table.insert()` stores, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from switchboard.store.database import create_engine
+from switchboard.store.insert_many import insert_many
+from switchboard.store.types import JSONType, UTCDateTime
+
+meta = sa.MetaData()
+rows_table = sa.Table(
+    "insert_many_rows",
+    meta,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=True),
+    sa.Column("flag", sa.Boolean, nullable=True),
+    sa.Column("at", UTCDateTime, nullable=True),
+    sa.Column("doc", JSONType, nullable=True),
+    sa.Column("label", sa.String(20), nullable=False, server_default="none"),
+)
+
+PARIS = timezone(timedelta(hours=1))
+T = datetime(2026, 1, 5, 10, 0, 3, 210000, tzinfo=UTC)
+
+
+def sample(prefix: str) -> list[dict[str, Any]]:
+    return [
+        {"id": f"{prefix}1", "count": 1, "flag": True, "at": T, "doc": {"a": [1, "é"]}},
+        {"id": f"{prefix}2", "count": None, "flag": False, "at": None, "doc": None},
+        {
+            "id": f"{prefix}3",
+            "count": 3,
+            "flag": None,
+            "at": T.astimezone(PARIS),
+            "doc": ["x"],
+            "label": "set",  # another key set: its own statement
+        },
+    ]
+
+
+def test_rows_read_back_the_same_as_through_table_insert(database_url: str) -> None:
+    async def main() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+            async with engine.begin() as conn:
+                await insert_many(conn, rows_table, sample("fast-"))
+                for row in sample("orm-"):
+                    await conn.execute(rows_table.insert(), [row])
+            async with engine.connect() as conn:
+                stored = {
+                    r.id: r._asdict()
+                    for r in await conn.execute(sa.select(rows_table).order_by(rows_table.c.id))
+                }
+            for n in (1, 2, 3):
+                fast, orm = stored[f"fast-{n}"], stored[f"orm-{n}"]
+                assert {**fast, "id": None} == {**orm, "id": None}
+            assert stored["fast-1"]["at"] == T and stored["fast-3"]["at"] == T
+            assert stored["fast-1"]["doc"] == {"a": [1, "é"]}
+            assert stored["fast-2"]["doc"] is None and stored["fast-2"]["label"] == "none"
+            assert stored["fast-3"]["label"] == "set"
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+@pytest.mark.filterwarnings("ignore:Column .* is marked as a member of the primary key")
+def test_a_row_without_a_required_column_fails_the_whole_insert(database_url: str) -> None:
+    async def main() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+            with pytest.raises(sa.exc.IntegrityError):
+                async with engine.begin() as conn:
+                    await insert_many(conn, rows_table, [{"id": "ok"}, {"count": 2}])
+            async with engine.connect() as conn:
+                assert (
+                    await conn.execute(sa.select(sa.func.count()).select_from(rows_table))
+                ).scalar() == 0
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
