@@ -16,7 +16,13 @@ phases still run and the figures come from the `messages` table instead:
 The output says which one was measured. The sandbox's receipt delay is set to
 `--delivery-delay` (default 0 s, so the figures are the platform's own time).
 
+`--role serve` (the default) measures the sandbox as developers run it: `switchboard serve`,
+one process doing everything on one core. `--role split` runs the same sandbox as two
+processes on the same SQLite file, `switchboard api` (accepting) and `switchboard worker`
+(dispatcher, sandbox carrier, receipts, webhooks), as an operator would split the roles.
+
     python -m bench.end_to_end --rate 200 --seconds 20
+    python -m bench.end_to_end --rate 200 --seconds 20 --role split
 """
 
 from __future__ import annotations
@@ -32,8 +38,10 @@ from typing import Any
 
 from bench import loadgen
 from bench.common import (
+    BIN,
     SEND_BODY,
     LocalHttpProcess,
+    Proc,
     Switchboard,
     dump_json,
     fmt,
@@ -42,6 +50,7 @@ from bench.common import (
     loadavg,
     percentile,
     post_json,
+    server_env,
     table,
     workdir,
 )
@@ -134,25 +143,33 @@ def run(
     probe_timeout: float = 10.0,
     drain_timeout: float = 120.0,
     per_host_limit: int = 64,
+    role: str = "serve",
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "load_at_start": loadavg(),
         "delivery_delay": delivery_delay,
         "per_host_limit": per_host_limit,
+        "role": role,
     }
     with workdir() as work:
         db_path = work / "e2e.db"
+        db_url = f"sqlite:///{db_path}"
+        env = {
+            "SWITCHBOARD_SANDBOX__DELIVERY_DELAY": str(delivery_delay),
+            # Every webhook goes to the one receiver: the per-host bound (8 by default, a
+            # courtesy to customers' servers) would measure that policy, not the platform.
+            "SWITCHBOARD_WEBHOOKS__PER_HOST_LIMIT": str(per_host_limit),
+        }
         receiver = Receiver(work)
-        sb = Switchboard(
-            f"sqlite:///{db_path}",
-            work,
-            env={
-                "SWITCHBOARD_SANDBOX__DELIVERY_DELAY": str(delivery_delay),
-                # Every webhook goes to the one receiver: the per-host bound (8 by default, a
-                # courtesy to customers' servers) would measure that policy, not the platform.
-                "SWITCHBOARD_WEBHOOKS__PER_HOST_LIMIT": str(per_host_limit),
-            },
-        )
+        worker: Proc | None = None
+        sb = Switchboard(db_url, work, env=env, role="api" if role == "split" else "serve")
+        if role == "split":
+            worker = Proc(
+                [str(BIN / "switchboard"), "worker", "--db", db_url],
+                log_path=work / "switchboard-worker.log",
+                env=server_env(env),
+                cwd=work,
+            )
         try:
             try:
                 point_profile_at(sb, receiver.hook_url)
@@ -215,6 +232,8 @@ def run(
             webhook_stats = receiver.stats()
         finally:
             sb.stop()
+            if worker is not None:
+                worker.stop()
             receiver.stop()
 
     out["webhook_counts"] = webhook_stats
@@ -260,6 +279,9 @@ def run(
     out["rate"] = rate
     out["seconds"] = seconds
     return out
+
+
+_ROLES = {"serve": "switchboard serve", "split": "switchboard api + worker"}
 
 
 def report(out: dict[str, Any]) -> str:
@@ -336,7 +358,10 @@ def report(out: dict[str, Any]) -> str:
     )
     return "\n".join(
         [
-            table(["end to end (SQLite, sandbox carrier)", "value", "note"], rows),
+            table(
+                [f"end to end (SQLite, sandbox carrier, {_ROLES[out['role']]})", "value", "note"],
+                rows,
+            ),
             "",
             f"measured from: {source}",
             f"profile webhook_url: {out.get('profile_webhook')}; webhooks received: "
@@ -360,6 +385,12 @@ def main() -> None:
     parser.add_argument(
         "--per-host-limit", type=int, default=64, help="webhooks.per_host_limit of the server"
     )
+    parser.add_argument(
+        "--role",
+        choices=sorted(_ROLES),
+        default="serve",
+        help="serve: one process; split: `switchboard api` + `switchboard worker`",
+    )
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
     print(header("End to end: accepted → delivered → message.finalized webhook"), flush=True)
@@ -371,6 +402,7 @@ def main() -> None:
         probe_timeout=args.probe_timeout,
         drain_timeout=min(args.drain_timeout, 900.0),
         per_host_limit=max(1, min(args.per_host_limit, 1000)),
+        role=args.role,
     )
     print(report(out))
     dump_json(args.json, out)

@@ -5,6 +5,7 @@ Precedence (highest first): command-line options, environment, TOML file, defaul
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -91,9 +92,14 @@ class WebhookSettings(BaseModel):
 
     @property
     def schedule(self) -> RetrySchedule:
-        from switchboard.webhooks.schedule import RetrySchedule
+        return _parsed_schedule(self.retry_schedule)  # read for every webhook queued
 
-        return RetrySchedule.parse(self.retry_schedule)
+
+@functools.lru_cache(maxsize=16)
+def _parsed_schedule(text: str) -> RetrySchedule:
+    from switchboard.webhooks.schedule import RetrySchedule
+
+    return RetrySchedule.parse(text)
 
 
 class SchedulingSettings(BaseModel):

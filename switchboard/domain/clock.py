@@ -13,10 +13,11 @@ def iso(value: datetime | None) -> str | None:
     """Render a timestamp the way Telnyx does: `2019-01-23T18:10:02.574Z`."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    if value.tzinfo is not UTC:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # isoformat, not strftime: a quarter of the cost, and every resource has several times.
+    # "2019-01-23T18:10:02.574+00:00" → "2019-01-23T18:10:02.574Z" (milliseconds truncated).
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"
 
 
 def parse_iso(value: str) -> datetime:

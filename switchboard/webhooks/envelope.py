@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
+
+from switchboard.domain.clock import iso
 
 LINK_CLICK_EVENT_TYPE = "message.link_click"
 CONTENT_TYPE = "application/json"
@@ -41,10 +43,9 @@ def format_timestamp(value: datetime | str) -> str:
     """
     if isinstance(value, str):
         return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    text = iso(value)
+    assert text is not None
+    return text
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ outcome into the row kept for it, and stored rows into `telnyx.types.WebhookDeli
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
+from switchboard.domain.clock import iso
 from switchboard.webhooks.client import AttemptResult
 from switchboard.webhooks.codes import error_codes
 from switchboard.webhooks.envelope import LinkClickEvent, StoredEvent, WebhookEvent, dumps
@@ -93,13 +93,6 @@ def attempt_row(
     }
 
 
-def _iso(value: datetime | None) -> str | None:
-    if value is None:
-        return None
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
-
-
 def webhook_component(event_id: str, event_type: str, text: str) -> dict[str, Any]:
     """The `webhook` field: the original event (`id`, `event_type`, `occurred_at`, ...)."""
     data = orjson.loads(text)
@@ -125,8 +118,8 @@ def attempt_resource(row: dict[str, Any]) -> dict[str, Any]:
         }
     return {
         "status": row["status"],
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
+        "started_at": iso(row["started_at"]),
+        "finished_at": iso(row["finished_at"]),
         "http": {
             "request": {"url": row["url"], "headers": row["request_headers"] or []},
             "response": response,
@@ -143,8 +136,8 @@ def delivery_resource(row: dict[str, Any], attempts: Sequence[dict[str, Any]]) -
         "id": row["id"],
         "user_id": row["account_id"],
         "status": status,
-        "started_at": _iso(row["started_at"]),
-        "finished_at": _iso(row["finished_at"]),
+        "started_at": iso(row["started_at"]),
+        "finished_at": iso(row["finished_at"]),
         "webhook": webhook_component(row["event_id"], row["event_type"], row["event_data"]),
         "attempts": [attempt_resource(a) for a in attempts],
     }
