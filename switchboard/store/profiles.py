@@ -15,15 +15,18 @@ async def insert_profile(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(messaging_profiles.insert().values(**values))
 
 
+# Built once, with bind parameters: workers read a profile for every batch of status changes.
+_PROFILE = sa.select(messaging_profiles).where(
+    messaging_profiles.c.account_id == sa.bindparam("account_id"),
+    messaging_profiles.c.id == sa.bindparam("profile_id"),
+)
+
+
 async def get_profile(
     conn: AsyncConnection, account_id: str, profile_id: str
 ) -> dict[str, Any] | None:
     row = (
-        await conn.execute(
-            sa.select(messaging_profiles).where(
-                messaging_profiles.c.account_id == account_id, messaging_profiles.c.id == profile_id
-            )
-        )
+        await conn.execute(_PROFILE, {"account_id": account_id, "profile_id": profile_id})
     ).first()
     return dict(row._mapping) if row else None
 

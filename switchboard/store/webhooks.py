@@ -58,6 +58,23 @@ def _earlier_unsettled() -> sa.Exists:
     )
 
 
+# What the sender uses of a claimed delivery (each column read back costs its conversion).
+_CLAIMED_COLUMNS = (
+    "id",
+    "account_id",
+    "event_id",
+    "event_type",
+    "message_id",
+    "targets",
+    "target_host",
+    "rounds",
+    "attempt_count",
+    "started_at",
+    "next_attempt_at",
+    "created_at",
+)
+
+
 def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
     d = webhook_deliveries.c
     due = (
@@ -80,12 +97,13 @@ def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
             claimed_at=sa.bindparam("now"),
             updated_at=sa.bindparam("now"),
         )
-        .returning(*webhook_deliveries.c)
+        .returning(*(webhook_deliveries.c[name] for name in _CLAIMED_COLUMNS))
     )
 
 
-# Built once: constructing these statements and deriving their cache keys took about
-# 1 ms per claim, several times the cost of running them (`python -m bench.micro`).
+# The statements the sender runs for every claim are built once, with bind parameters:
+# constructing the claim and deriving its cache key took about 1 ms, several times the
+# cost of running it.
 _CLAIM = _claim_statement(skip_busy_hosts=False)
 _CLAIM_SKIPPING_HOSTS = _claim_statement(skip_busy_hosts=True)
 
@@ -97,7 +115,8 @@ async def claim_due(
     limit: int,
     busy_hosts: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Move up to `limit` due pending deliveries to `delivering`, owned by `worker_id`.
+    """Move up to `limit` due pending deliveries to `delivering`, owned by `worker_id`; the
+    columns the sender needs of each (`_CLAIMED_COLUMNS`).
 
     Rows whose first target is on a host in `busy_hosts` stay queued, so one slow receiver
     cannot fill the sender. Each returned row carries its event's `data` text as `event_data`.
@@ -120,12 +139,13 @@ async def claim_due(
     return rows
 
 
+_EVENT_DATA = sa.select(webhook_events.c.id, webhook_events.c.data).where(
+    webhook_events.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
 async def event_data(conn: AsyncConnection, event_ids: Sequence[str]) -> dict[str, str]:
-    result = await conn.execute(
-        sa.select(webhook_events.c.id, webhook_events.c.data).where(
-            webhook_events.c.id.in_(list(set(event_ids)))
-        )
-    )
+    result = await conn.execute(_EVENT_DATA, {"ids": list(set(event_ids))})
     return {r.id: r.data for r in result}
 
 
@@ -161,15 +181,14 @@ async def requeue_claimed(
     return result.rowcount or 0
 
 
+_NEXT_DUE = sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
+    webhook_deliveries.c.status == "pending"
+)
+
+
 async def next_due_at(conn: AsyncConnection) -> datetime | None:
     """When the earliest pending delivery becomes due (for the sender's sleep)."""
-    value: datetime | None = (
-        await conn.execute(
-            sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
-                webhook_deliveries.c.status == "pending"
-            )
-        )
-    ).scalar()
+    value: datetime | None = (await conn.execute(_NEXT_DUE)).scalar()
     return value
 
 
@@ -307,18 +326,23 @@ async def attempts_for(
 # --- signing keys ----------------------------------------------------------------------
 
 
+_KEYS_IN_USE = (
+    sa.select(signing_keys)
+    .where(
+        signing_keys.c.account_id.in_(sa.bindparam("account_ids", expanding=True)),
+        sa.or_(
+            signing_keys.c.retired_at.is_(None), signing_keys.c.retired_at > sa.bindparam("now")
+        ),
+    )
+    .order_by(signing_keys.c.created_at.desc(), signing_keys.c.id.desc())
+)
+
+
 async def signing_keys_in_use(
     conn: AsyncConnection, account_ids: Sequence[str], now: datetime
 ) -> list[dict[str, Any]]:
     """Keys that sign at `now`: current (never retired) and retiring ones still in grace."""
-    rows = await conn.execute(
-        sa.select(signing_keys)
-        .where(
-            signing_keys.c.account_id.in_(list(account_ids)),
-            sa.or_(signing_keys.c.retired_at.is_(None), signing_keys.c.retired_at > now),
-        )
-        .order_by(signing_keys.c.created_at.desc(), signing_keys.c.id.desc())
-    )
+    rows = await conn.execute(_KEYS_IN_USE, {"account_ids": list(account_ids), "now": now})
     return [dict(r._mapping) for r in rows]
 
 
