@@ -43,6 +43,7 @@ from bench.common import (
     LocalHttpProcess,
     Proc,
     Switchboard,
+    cpu_seconds,
     dump_json,
     fmt,
     get_json,
@@ -191,7 +192,9 @@ def run(
 
             phases: dict[str, dict[str, Any]] = {}
             expected = 1  # finalized webhooks due so far: the probe's, then each phase's
+            servers = [sb.proc] + ([worker] if worker is not None else [])
             for name, phase_rate in (("latency", rate), ("throughput", 0.0)):
+                cpu_before = sum(cpu_seconds(p.pid) for p in servers)
                 tally, elapsed, began, started = loadgen.run(
                     _send_phase(
                         sb.send_url, rate=phase_rate, seconds=seconds, connections=connections
@@ -222,6 +225,7 @@ def run(
                         drain_timeout,
                     )
                 phases[name] = {
+                    "server_cpu": sum(cpu_seconds(p.pid) for p in servers) - cpu_before,
                     "tally": tally,
                     "elapsed": elapsed,
                     "began": began,
@@ -252,6 +256,12 @@ def run(
         final_rows = {i: r for i, r in mine.items() if r[0] in TERMINAL and r[2] is not None}
         db_lat = [(r[2] - r[1]).total_seconds() for r in final_rows.values() if r[2]]
         res["db_finalized"] = len(final_rows)
+        # Server CPU from the phase's first request until its last message was finalized
+        # (and its webhooks received, when there are webhooks), per message.
+        res["server_cpu_s"] = ph["server_cpu"]
+        res["server_cpu_ms_per_message"] = (
+            ph["server_cpu"] * 1000 / len(final_rows) if final_rows else 0.0
+        )
         res["db_by_status"] = {
             s: sum(1 for r in mine.values() if r[0] == s) for s in {r[0] for r in mine.values()}
         }
@@ -349,6 +359,13 @@ def report(out: dict[str, Any]) -> str:
                 "",
             ]
         )
+    rows.append(
+        [
+            "  server CPU per message, ms (all its work: accept to last webhook)",
+            f"{thr['server_cpu_ms_per_message']:.2f}",
+            f"{thr['server_cpu_s']:.1f} s of CPU for {thr['db_finalized']:,} messages",
+        ]
+    )
     rows.append(
         [
             "  finalized msg/s, DB, sustained (first received → last completed)",

@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import http.client
 import json
-import os
 import random
 import time
 import uuid
@@ -38,6 +37,7 @@ from bench.common import (
     Switchboard,
     child_env,
     closed_loop,
+    cpu_seconds,
     dump_json,
     fmt,
     header,
@@ -51,11 +51,6 @@ from bench.common import (
 )
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def settle(pid: int, timeout: float, quiet: float = 0.05) -> float:

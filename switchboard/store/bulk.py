@@ -6,7 +6,12 @@ update must know exactly which rows still matched. So each group of rows that se
 columns costs two statements whatever its size: one UPDATE … WHERE id IN (…) AND <guard>
 RETURNING id, carrying the values every row shares (it takes the rows' locks and says which
 still matched), then one executemany UPDATE by id, for those rows only, with the values that
-differ. Both compile once and hit SQLAlchemy's statement cache (the IN list expands).
+differ (store/executemany.py).
+
+The workers run these for every batch they record, so the statements are built once per
+shape (table, shared columns, guard columns) with bind parameters and run on the driver
+(store/prepared.py): building them per call, and SQLAlchemy's execution around them, cost
+more than running them.
 """
 
 from __future__ import annotations
@@ -17,40 +22,71 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-_ID = "_bulk_id"  # the executemany's key for the row id (column names are reserved)
+from switchboard.store.executemany import ROW_ID, update_by_id
+from switchboard.store.prepared import Prepared
+
+_IDS = "_bulk_ids"
+
+_guarded: dict[tuple[sa.Table, tuple[str, ...], tuple[str, ...]], Prepared] = {}
+
+
+def _set(column: str) -> str:
+    return f"_set_{column}"
+
+
+def _is(column: str) -> str:
+    return f"_is_{column}"
+
+
+def _guarded_update(table: sa.Table, shared: tuple[str, ...], guard: tuple[str, ...]) -> Prepared:
+    """UPDATE table SET <shared> WHERE id IN (…) AND <guard columns equal> RETURNING id."""
+    key = (table, shared, guard)
+    statement = _guarded.get(key)
+    if statement is None:
+        # With nothing in common the statement still has to touch (lock) the rows.
+        assignments: dict[Any, Any] = {
+            table.c[c]: sa.bindparam(_set(c), type_=table.c[c].type) for c in shared
+        } or {table.c.id: table.c.id}
+        statement = Prepared(
+            table.update()
+            .where(
+                table.c.id.in_(sa.bindparam(_IDS, expanding=True)),
+                *(table.c[c] == sa.bindparam(_is(c), type_=table.c[c].type) for c in guard),
+            )
+            .values(assignments)
+            .returning(table.c.id)
+        )
+        _guarded[key] = statement
+    return statement
 
 
 async def update_many(
     conn: AsyncConnection,
     table: sa.Table,
     changes: Sequence[tuple[str, Mapping[str, Any]]],
-    *guard: sa.ColumnElement[bool],
+    guard: Mapping[str, Any],
 ) -> set[str]:
-    """Set each `(id, values)` on its row if the row still matches `guard`; the ids updated.
-
-    An id must appear at most once in `changes`.
-    """
+    """Set each `(id, values)` on its row if the row still has the `guard` values (column →
+    value); the ids updated. An id must appear at most once in `changes`."""
     groups: dict[tuple[str, ...], list[tuple[str, Mapping[str, Any]]]] = {}
     for row_id, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append((row_id, values))
+    guard_columns = tuple(sorted(guard))
     updated: set[str] = set()
     for columns, group in groups.items():
         first = group[0][1]
         shared = {c: first[c] for c in columns if all(v[c] == first[c] for _, v in group)}
         varying = [c for c in columns if c not in shared]
-        # With nothing in common the guarded statement still has to touch (lock) the rows.
-        assignments: dict[Any, Any] = dict(shared) or {table.c.id: table.c.id}
-        result = await conn.execute(
-            table.update()
-            .where(table.c.id.in_([row_id for row_id, _ in group]), *guard)
-            .values(assignments)
-            .returning(table.c.id)
-        )
-        hit = {row[0] for row in result}
+        params: dict[str, Any] = {_IDS: [row_id for row_id, _ in group]}
+        params.update((_set(c), value) for c, value in shared.items())
+        params.update((_is(c), value) for c, value in guard.items())
+        statement = _guarded_update(table, tuple(shared), guard_columns)
+        hit = {row["id"] for row in await statement.rows(conn, params)}
         if varying and hit:
-            await conn.execute(
-                table.update().where(table.c.id == sa.bindparam(_ID)),
-                [{_ID: i, **{c: v[c] for c in varying}} for i, v in group if i in hit],
+            await update_by_id(
+                conn,
+                table,
+                [{ROW_ID: i, **{c: v[c] for c in varying}} for i, v in group if i in hit],
             )
         updated |= hit
     return updated

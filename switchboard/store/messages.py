@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.bulk import update_many
 from switchboard.store.claims import picked_ids
-from switchboard.store.insert_many import insert_many
+from switchboard.store.executemany import insert_many
+from switchboard.store.prepared import Prepared
 from switchboard.store.schema import message_events, messages
 
 
@@ -67,9 +68,9 @@ def _claim_statement() -> sa.Update:
     )
 
 
-# The statements every dispatcher claim runs are built once, with bind parameters:
-# constructing a statement and deriving its cache key cost as much as running it.
-_CLAIM = _claim_statement()
+# The statements every dispatcher claim runs are built once, with bind parameters, and run
+# on the driver (store/prepared.py): SQLAlchemy's work around them cost more than SQLite's.
+_CLAIM = Prepared(_claim_statement())
 
 
 async def claim_due(
@@ -80,8 +81,7 @@ async def claim_due(
     On PostgreSQL the inner select skips rows other workers hold and runs once
     (store/claims.py); on SQLite the single writer lock makes the update atomic on its own.
     """
-    result = await conn.execute(_CLAIM, {"now": now, "limit": limit, "worker_id": worker_id})
-    return [dict(r._mapping) for r in result]
+    return await _CLAIM.rows(conn, {"now": now, "limit": limit, "worker_id": worker_id})
 
 
 async def transition(
@@ -114,7 +114,7 @@ async def transition_many(
         by_status.setdefault(expected, []).append((message_id, values))
     moved: set[str] = set()
     for expected, group in by_status.items():
-        moved |= await update_many(conn, messages, group, messages.c.status == expected)
+        moved |= await update_many(conn, messages, group, {"status": expected})
     return moved
 
 
@@ -187,25 +187,26 @@ async def sent_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> li
     return [dict(r._mapping) for r in rows]
 
 
-_PAST_DEADLINE = (
+_PAST_DEADLINE = Prepared(
     sa.select(messages)
     .where(messages.c.status == "queued", messages.c.valid_until < sa.bindparam("now"))
     .limit(sa.bindparam("limit"))
 )
-_NEXT_DUE = sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status == "queued")
+_NEXT_DUE = Prepared(
+    sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status == "queued")
+)
 
 
 async def queued_past_deadline(
     conn: AsyncConnection, now: datetime, limit: int
 ) -> list[dict[str, Any]]:
     """Queued rows whose validity has run out (looked for before every claim)."""
-    rows = await conn.execute(_PAST_DEADLINE, {"now": now, "limit": limit})
-    return [dict(r._mapping) for r in rows]
+    return await _PAST_DEADLINE.rows(conn, {"now": now, "limit": limit})
 
 
 async def next_due_at(conn: AsyncConnection) -> datetime | None:
     """When the earliest queued row becomes due (for the dispatcher's sleep)."""
-    value: datetime | None = (await conn.execute(_NEXT_DUE)).scalar()
+    value: datetime | None = await _NEXT_DUE.scalar(conn, {})
     return value
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.pagination import fetch_page
+from switchboard.store.prepared import Prepared
 from switchboard.store.schema import messaging_profiles, phone_numbers
 
 
@@ -15,20 +16,20 @@ async def insert_profile(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(messaging_profiles.insert().values(**values))
 
 
-# Built once, with bind parameters: workers read a profile for every batch of status changes.
-_PROFILE = sa.select(messaging_profiles).where(
-    messaging_profiles.c.account_id == sa.bindparam("account_id"),
-    messaging_profiles.c.id == sa.bindparam("profile_id"),
+# Built once and run on the driver: workers read a profile for every batch of status changes.
+_PROFILE = Prepared(
+    sa.select(messaging_profiles).where(
+        messaging_profiles.c.account_id == sa.bindparam("account_id"),
+        messaging_profiles.c.id == sa.bindparam("profile_id"),
+    )
 )
 
 
 async def get_profile(
     conn: AsyncConnection, account_id: str, profile_id: str
 ) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(_PROFILE, {"account_id": account_id, "profile_id": profile_id})
-    ).first()
-    return dict(row._mapping) if row else None
+    rows = await _PROFILE.rows(conn, {"account_id": account_id, "profile_id": profile_id})
+    return rows[0] if rows else None
 
 
 async def update_profile(

@@ -1,4 +1,4 @@
-"""insert_many stores exactly what `table.insert()` stores, on SQLite and PostgreSQL."""
+"""insert_many and update_by_id store what SQLAlchemy's own statements store, on both backends."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from switchboard.store.database import create_engine
-from switchboard.store.insert_many import insert_many
+from switchboard.store.executemany import ROW_ID, insert_many, update_by_id
 from switchboard.store.types import JSONType, UTCDateTime
 
 meta = sa.MetaData()
@@ -90,6 +90,40 @@ def test_a_row_without_a_required_column_fails_the_whole_insert(database_url: st
                 assert (
                     await conn.execute(sa.select(sa.func.count()).select_from(rows_table))
                 ).scalar() == 0
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_update_by_id_sets_each_rows_own_values(database_url: str) -> None:
+    async def main() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+                await insert_many(conn, rows_table, sample("r-"))
+            async with engine.begin() as conn:
+                await update_by_id(
+                    conn,
+                    rows_table,
+                    [
+                        {ROW_ID: "r-1", "count": 10, "doc": None, "at": None},
+                        {ROW_ID: "r-2", "count": 20, "doc": {"b": 2}, "at": T.astimezone(PARIS)},
+                        {ROW_ID: "r-3", "label": "again"},  # another key set
+                        {ROW_ID: "missing", "count": 99, "doc": None, "at": None},
+                    ],
+                )
+            async with engine.connect() as conn:
+                stored = {r.id: r for r in await conn.execute(sa.select(rows_table))}
+            assert set(stored) == {"r-1", "r-2", "r-3"}
+            assert (stored["r-1"].count, stored["r-1"].doc, stored["r-1"].at) == (10, None, None)
+            assert (stored["r-2"].count, stored["r-2"].doc, stored["r-2"].at) == (20, {"b": 2}, T)
+            assert stored["r-3"].label == "again" and stored["r-3"].count == 3
+            assert stored["r-1"].flag is True  # columns not named are left as they were
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)
         finally:

@@ -1,0 +1,100 @@
+"""Prepared statements read and write what `conn.execute` would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from switchboard.store.database import create_engine
+from switchboard.store.prepared import Prepared
+from switchboard.store.types import JSONType, UTCDateTime
+
+meta = sa.MetaData()
+things = sa.Table(
+    "prepared_things",
+    meta,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("n", sa.Integer),
+    sa.Column("share", sa.Float),
+    sa.Column("flag", sa.Boolean),
+    sa.Column("at", UTCDateTime),
+    sa.Column("doc", JSONType),
+)
+T = datetime(2026, 1, 5, 10, 0, 3, 210000, tzinfo=UTC)
+
+BY_IDS = Prepared(
+    sa.select(things)
+    .where(
+        things.c.id.in_(sa.bindparam("ids", expanding=True)), things.c.at >= sa.bindparam("since")
+    )
+    .order_by(things.c.id)
+)
+BUMP = Prepared(
+    things.update()
+    .where(things.c.id.in_(sa.bindparam("ids", expanding=True)), things.c.flag.is_(True))
+    .values(n=things.c.n + 1, at=sa.bindparam("at", type_=UTCDateTime))
+    .returning(things.c.id, things.c.n, things.c.at, things.c.doc)
+)
+LATEST = Prepared(sa.select(sa.func.max(things.c.at)).where(things.c.flag == sa.bindparam("flag")))
+
+
+def test_rows_and_scalars_match_conn_execute(database_url: str) -> None:
+    async def main() -> None:
+        engine = create_engine(database_url)
+        rows: list[dict[str, Any]] = [
+            {"id": "a", "n": 1, "share": 0.5, "flag": True, "at": T, "doc": {"k": [1, "é"]}},
+            {
+                "id": "b",
+                "n": 2,
+                "share": None,
+                "flag": False,
+                "at": T + timedelta(hours=1),
+                "doc": None,
+            },
+            {
+                "id": "c",
+                "n": 3,
+                "share": 2.25,
+                "flag": True,
+                "at": T - timedelta(days=1),
+                "doc": [1],
+            },
+        ]
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+                await conn.execute(things.insert(), rows)
+            for _ in range(2):  # the first run learns the result types, the second reuses them
+                async with engine.connect() as conn:
+                    since = T.astimezone(timezone(timedelta(hours=-5)))
+                    got = await BY_IDS.rows(conn, {"ids": ["a", "b", "c", "zz"], "since": since})
+                    expected = [
+                        dict(r._mapping)
+                        for r in await conn.execute(
+                            sa.select(things)
+                            .where(things.c.id.in_(["a", "b", "c", "zz"]), things.c.at >= T)
+                            .order_by(things.c.id)
+                        )
+                    ]
+                    assert got == expected and [r["id"] for r in got] == ["a", "b"]
+                    assert got[0]["flag"] is True and got[0]["share"] == 0.5
+                    assert got[0]["doc"] == {"k": [1, "é"]} and got[0]["at"] == T
+                    assert await LATEST.scalar(conn, {"flag": True}) == T
+                    assert await BY_IDS.rows(conn, {"ids": [], "since": T}) == []
+            async with engine.begin() as conn:
+                later = T + timedelta(days=2)
+                bumped = await BUMP.rows(conn, {"ids": ["a", "b", "c"], "at": later})
+            assert sorted(bumped, key=lambda r: r["id"]) == [
+                {"id": "a", "n": 2, "at": later, "doc": {"k": [1, "é"]}},
+                {"id": "c", "n": 4, "at": later, "doc": [1]},
+            ]
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
