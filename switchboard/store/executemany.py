@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -37,16 +38,26 @@ class _Prepared:
         ]
 
 
-_prepared: dict[tuple[str, sa.Table, str, tuple[str, ...]], _Prepared] = {}
+_prepared: dict[tuple[str, sa.Table, str, tuple[str, ...], tuple[str, ...]], _Prepared] = {}
 
 
-def _prepare(kind: str, table: sa.Table, dialect: Dialect, keys: tuple[str, ...]) -> _Prepared:
-    cache_key = (kind, table, dialect.name + "+" + dialect.driver, keys)
+def _prepare(
+    kind: str,
+    table: sa.Table,
+    dialect: Dialect,
+    keys: tuple[str, ...],
+    unless_conflicting_on: tuple[str, ...] = (),
+) -> _Prepared:
+    cache_key = (kind, table, dialect.name + "+" + dialect.driver, keys, unless_conflicting_on)
     found = _prepared.get(cache_key)
     if found is not None:
         return found
     if kind == "insert":
-        statement: sa.Insert | sa.Update = table.insert()
+        statement: Any = table.insert()
+        if unless_conflicting_on:
+            statement = _dialect_insert(dialect)(table).on_conflict_do_nothing(
+                index_elements=list(unless_conflicting_on)
+            )
         columns = list(keys)
     else:
         statement = table.update().where(table.c.id == sa.bindparam(ROW_ID))
@@ -63,25 +74,40 @@ def _prepare(kind: str, table: sa.Table, dialect: Dialect, keys: tuple[str, ...]
     return prepared
 
 
+def _dialect_insert(dialect: Dialect) -> Callable[[sa.Table], Any]:
+    """The dialect's own INSERT construct, which has ON CONFLICT."""
+    return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
+
+
 async def _run(
-    kind: str, conn: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+    kind: str,
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    unless_conflicting_on: tuple[str, ...] = (),
 ) -> None:
     groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
     for keys, group in groups.items():
-        prepared = _prepare(kind, table, conn.dialect, keys)
+        prepared = _prepare(kind, table, conn.dialect, keys, unless_conflicting_on)
         await conn.exec_driver_sql(prepared.sql, prepared.parameters(group))
 
 
 async def insert_many(
-    conn: AsyncConnection, table: sa.Table, rows: Sequence[Mapping[str, Any]]
+    conn: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    unless_conflicting_on: Sequence[str] = (),
 ) -> None:
     """INSERT `rows` (dicts keyed by column name) into `table`, one executemany per key set.
 
-    A column a row leaves out gets its server default, as with `table.insert()`.
+    A column a row leaves out gets its server default, as with `table.insert()`. With
+    `unless_conflicting_on` (the columns of a unique index), a row that would duplicate an
+    existing one is skipped (ON CONFLICT DO NOTHING).
     """
-    await _run("insert", conn, table, rows)
+    await _run("insert", conn, table, rows, tuple(unless_conflicting_on))
 
 
 async def update_by_id(

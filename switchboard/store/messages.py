@@ -128,16 +128,20 @@ async def find_by_carrier_refs(
         by_carrier.setdefault(carrier, set()).add(carrier_message_id)
     found: dict[tuple[str, str], dict[str, Any]] = {}
     for carrier, ids in by_carrier.items():
-        rows = await conn.execute(
-            sa.select(messages).where(
-                messages.c.carrier == carrier,
-                messages.c.carrier_message_id.in_(list(ids)),
-                messages.c.direction == "outbound",  # receipts only concern sent messages
-            )
-        )
+        rows = await _BY_CARRIER_REFS.rows(conn, {"carrier": carrier, "refs": list(ids)})
         for row in rows:
-            found.setdefault((carrier, row.carrier_message_id), dict(row._mapping))
+            found.setdefault((carrier, row["carrier_message_id"]), row)
     return found
+
+
+# Run for every batch of receipts.
+_BY_CARRIER_REFS = Prepared(
+    sa.select(messages).where(
+        messages.c.carrier == sa.bindparam("carrier"),
+        messages.c.carrier_message_id.in_(sa.bindparam("refs", expanding=True)),
+        messages.c.direction == "outbound",  # receipts only concern sent messages
+    )
+)
 
 
 async def renew_claims(

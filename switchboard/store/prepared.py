@@ -35,7 +35,8 @@ class _Compiled:
 
 
 class Prepared:
-    """A Select, or a DML statement with RETURNING, to run many times with new parameters."""
+    """A Select or DML statement (with or without RETURNING) to run many times with new
+    parameters."""
 
     def __init__(self, statement: sa.Select[Any] | sa.Update | sa.Insert | sa.Delete) -> None:
         self.statement = statement
@@ -74,7 +75,7 @@ class Prepared:
         )
         result = await conn.exec_driver_sql(state.statement, args)
         if plan.result_converters is None:
-            described = result.cursor.description or ()
+            described = (result.cursor.description if result.cursor is not None else None) or ()
             type_codes = [d[1] for d in described] or [None] * len(self._result_columns)
             plan.result_converters = tuple(
                 c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
@@ -94,6 +95,10 @@ class Prepared:
             }
             for row in result.all()
         ]
+
+    async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
+        """Run a statement that returns no rows."""
+        await self._execute(conn, params)
 
     async def scalar(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, converted; None without rows."""

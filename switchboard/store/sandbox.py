@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.store.executemany import insert_many
 from switchboard.store.pagination import fetch_page
+from switchboard.store.prepared import Prepared
 from switchboard.store.schema import sandbox_messages
 
 
@@ -26,10 +28,7 @@ async def insert_traffic_many(conn: AsyncConnection, rows: Sequence[dict[str, An
     """`insert_traffic` for many rows: one executemany."""
     if not rows:
         return
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(
-        insert(sandbox_messages).on_conflict_do_nothing(index_elements=["message_id"]), list(rows)
-    )
+    await insert_many(conn, sandbox_messages, rows, unless_conflicting_on=("message_id",))
 
 
 async def set_traffic_statuses(
@@ -40,11 +39,18 @@ async def set_traffic_statuses(
     for message_id, status in changes:
         by_status.setdefault(status, []).append(message_id)
     for status, ids in by_status.items():
-        await conn.execute(
-            sandbox_messages.update()
-            .where(sandbox_messages.c.message_id.in_(ids))
-            .values(status=status, updated_at=now)
-        )
+        await _SET_STATUS.run(conn, {"ids": ids, "status": status, "now": now})
+
+
+# Run for every batch of sandbox deliveries.
+_SET_STATUS = Prepared(
+    sandbox_messages.update()
+    .where(sandbox_messages.c.message_id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        status=sa.bindparam("status", type_=sandbox_messages.c.status.type),
+        updated_at=sa.bindparam("now", type_=sandbox_messages.c.updated_at.type),
+    )
+)
 
 
 async def traffic_by_carrier_ref(

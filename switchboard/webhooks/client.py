@@ -59,6 +59,7 @@ DEFAULT_TOTAL_LIMIT = 256
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 DEFAULT_MAX_HEADER_BYTES = 10 * 1024
 DEFAULT_USER_AGENT = "switchboard-webhooks/1"
+CHECKED_URLS = 10_000  # URLs remembered as checked (all forgotten when full)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,7 @@ class WebhookClient:
         self._user_agent = user_agent
         self._inner_resolver = resolver
         self._hosts = _HostLimiter(per_host_limit)
+        self._checked: dict[str, tuple[URL, str]] = {}
         self._total_limit = total_limit
         self._total: asyncio.Semaphore | None = None
         self._session: aiohttp.ClientSession | None = None
@@ -221,11 +223,7 @@ class WebhookClient:
             )
 
         try:
-            validate_webhook_url(url)
-            target = URL(url)
-            host = (target.host or "").lower()
-            if _is_ip_literal(host):
-                check_address(host, allow_private=self.allow_private)
+            target, host = self._checked_target(url)
         except WebhookURLError as exc:
             return fail("invalid_url", str(exc))
         except BlockedAddressError as exc:
@@ -276,6 +274,25 @@ class WebhookClient:
             response_body=raw.decode("utf-8", errors="replace"),
             body_truncated=truncated,
         )
+
+    def _checked_target(self, url: str) -> tuple[URL, str]:
+        """The URL parsed, and its host, once it passed the checks that need no lookup.
+
+        A URL that passed is remembered (every delivery to one receiver sends to the same
+        URLs); addresses a name resolves to are checked at each connection regardless.
+        """
+        found = self._checked.get(url)
+        if found is not None:
+            return found
+        validate_webhook_url(url)
+        target = URL(url)
+        host = (target.host or "").lower()
+        if _is_ip_literal(host):
+            check_address(host, allow_private=self.allow_private)
+        if len(self._checked) >= CHECKED_URLS:
+            self._checked.clear()
+        self._checked[url] = (target, host)
+        return target, host
 
     async def _read_capped(
         self, resp: aiohttp.ClientResponse, deadline: float

@@ -130,3 +130,29 @@ def test_update_by_id_sets_each_rows_own_values(database_url: str) -> None:
             await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_insert_unless_conflicting_skips_duplicates_only(database_url: str) -> None:
+    async def main() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+                await insert_many(conn, rows_table, sample("d-"))
+            async with engine.begin() as conn:
+                again = [
+                    {"id": "d-1", "count": 100, "flag": None, "at": None, "doc": None},
+                    {"id": "d-9", "count": 9, "flag": None, "at": None, "doc": None},
+                ]
+                await insert_many(conn, rows_table, again, unless_conflicting_on=("id",))
+            async with engine.connect() as conn:
+                stored = {r.id: r for r in await conn.execute(sa.select(rows_table))}
+            assert set(stored) == {"d-1", "d-2", "d-3", "d-9"}
+            assert stored["d-1"].count == 1 and stored["d-9"].count == 9  # kept, added
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())

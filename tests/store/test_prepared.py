@@ -98,3 +98,32 @@ def test_rows_and_scalars_match_conn_execute(database_url: str) -> None:
             await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_a_statement_without_rows_runs(database_url: str) -> None:
+    clear = Prepared(
+        things.update()
+        .where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
+        .values(doc=sa.bindparam("doc", type_=JSONType), at=sa.bindparam("at", type_=UTCDateTime))
+    )
+
+    async def main() -> None:
+        engine = create_engine(database_url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+                await conn.run_sync(meta.create_all)
+                await conn.execute(things.insert(), [{"id": "a", "n": 1}, {"id": "b", "n": 2}])
+            for value in ({"x": 1}, [2]):
+                async with engine.begin() as conn:
+                    await clear.run(conn, {"ids": ["a"], "doc": value, "at": T})
+            async with engine.connect() as conn:
+                stored = {r.id: r for r in await conn.execute(sa.select(things))}
+            assert (stored["a"].doc, stored["a"].at) == ([2], T)
+            assert (stored["b"].doc, stored["b"].at) == (None, None)
+            async with engine.begin() as conn:
+                await conn.run_sync(meta.drop_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(main())
