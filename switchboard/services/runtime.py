@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -47,6 +47,10 @@ class Runtime:
     rng: random.Random = field(default_factory=random.Random)
     # Set when a webhook delivery is enqueued (after its transaction commits).
     webhook_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # The hosts of the deliveries queued since the sender last claimed; None when a wake-up
+    # did not say (another process's, a retry requeued). Lets the sender skip claims that
+    # could only find work for hosts already at their limit.
+    webhook_hosts_queued: set[str] | None = None
     # Set when a bulk update order is created.
     bulk_update_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     # Tells other processes (PostgreSQL LISTEN/NOTIFY) when API and workers run apart.
@@ -97,8 +101,20 @@ class Runtime:
     def wake_scheduler(self) -> None:
         self._wake(self.schedule_wakeup, "schedule")
 
-    def wake_webhook_sender(self) -> None:
+    def wake_webhook_sender(self, hosts: Iterable[str] | None = None) -> None:
+        """Wake the sender: new deliveries to `hosts` (None: unknown, or to any host)."""
+        self._note_webhook_hosts(hosts)
         self._wake(self.webhook_wakeup, "webhooks")
+
+    def _note_webhook_hosts(self, hosts: Iterable[str] | None) -> None:
+        if hosts is None:
+            self.webhook_hosts_queued = None
+        elif self.webhook_hosts_queued is not None:
+            self.webhook_hosts_queued.update(hosts)
+
+    def _webhooks_queued_elsewhere(self) -> None:
+        self._note_webhook_hosts(None)
+        self.webhook_wakeup.set()
 
     def wake_bulk_updater(self) -> None:
         self._wake(self.bulk_update_wakeup, "bulk_updates")
@@ -108,6 +124,6 @@ class Runtime:
         return {
             "dispatch": self.dispatch_wakeup.set,
             "schedule": self.schedule_wakeup.set,
-            "webhooks": self.webhook_wakeup.set,
+            "webhooks": self._webhooks_queued_elsewhere,
             "bulk_updates": self.bulk_update_wakeup.set,
         }

@@ -90,13 +90,14 @@ def message_targets(message: dict[str, Any], profile: dict[str, Any] | None) -> 
 # --- enqueueing (inside the caller's transaction) ----------------------------------------
 
 
-def _wake_after_commit(rt: Runtime, conn: AsyncConnection) -> None:
+def _wake_after_commit(rt: Runtime, conn: AsyncConnection, hosts: Iterable[str]) -> None:
     """Wake the sender once this transaction commits (waking earlier would find nothing)."""
+    hosts = set(hosts)
     sync = conn.sync_connection
     if sync is None or not sync.in_transaction():
-        rt.wake_webhook_sender()
+        rt.wake_webhook_sender(hosts)
         return
-    sa.event.listen(sync, "commit", lambda _conn: rt.wake_webhook_sender(), once=True)
+    sa.event.listen(sync, "commit", lambda _conn: rt.wake_webhook_sender(hosts), once=True)
 
 
 def _rows_for(
@@ -157,7 +158,7 @@ async def enqueue_event(
     )
     await webhook_store.insert_events(conn, [event_row])
     await webhook_store.insert_deliveries(conn, [delivery_row])
-    _wake_after_commit(rt, conn)
+    _wake_after_commit(rt, conn, [delivery_row["target_host"]])
     return str(delivery_row["id"])
 
 
@@ -244,7 +245,7 @@ class StatusEventHook:
         if delivery_rows:
             await webhook_store.insert_events(conn, event_rows)
             await webhook_store.insert_deliveries(conn, delivery_rows)
-            _wake_after_commit(self.rt, conn)
+            _wake_after_commit(self.rt, conn, (d["target_host"] for d in delivery_rows))
 
 
 def install(rt: Runtime) -> None:

@@ -45,6 +45,8 @@ class WebhookSender:
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._last_recovery = 0.0
+        # The busy hosts of the last claim that found nothing, and when it ran.
+        self._fruitless: tuple[frozenset[str], float] | None = None
         self.recorder: Batcher[webhooks.Attempt, str] = Batcher(
             self._record_batch, name="webhook-attempts", max_batch=settings.concurrency
         )
@@ -67,24 +69,47 @@ class WebhookSender:
             await self._recover_if_due()
             claimed: list[webhooks.Claimed] = []
             free = settings.concurrency - len(self._inflight)
-            if free > 0:
+            busy = self._busy_hosts()
+            holding_back = free > 0 and not self._worth_claiming(busy)
+            if free > 0 and not holding_back:
+                self.rt.webhook_hosts_queued = set()  # what is queued from now on is new
                 try:
                     claimed = await webhooks.claim(
-                        self.rt,
-                        self.worker_id,
-                        min(settings.batch_size, free),
-                        self._busy_hosts(),
+                        self.rt, self.worker_id, min(settings.batch_size, free), busy
                     )
                 except Exception:
                     log.exception("claiming webhook deliveries failed; retrying")
+                fruitless = not claimed and busy
+                self._fruitless = (frozenset(busy), time.monotonic()) if fruitless else None
             for item in claimed:
                 await self._slots.acquire()
                 self._per_host[item.host] += 1
                 task = asyncio.create_task(self._deliver(item))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
-            if len(claimed) < settings.batch_size or free <= 0:
+            if holding_back and self._fruitless is not None:
+                waited = time.monotonic() - self._fruitless[1]
+                await self._idle(max(MIN_IDLE, settings.poll_interval - waited))
+            elif len(claimed) < settings.batch_size or free <= 0:
                 await self._idle(await self._sleep_for(settings.poll_interval))
+
+    def _worth_claiming(self, busy: list[str]) -> bool:
+        """False while a claim could only find what the last, fruitless one did.
+
+        Claiming while every due delivery is for a host at its limit scans the whole queue
+        and takes nothing; under load that was one claim per wake-up. Until a busy host frees
+        a slot, deliveries for another host are queued, or `poll_interval` passes (retries
+        come due, another process queues without saying where), claiming again is skipped.
+        """
+        if self._fruitless is None:
+            return True
+        hosts_then, at = self._fruitless
+        if frozenset(busy) != hosts_then:
+            return True
+        if time.monotonic() - at >= self.rt.settings.webhooks.poll_interval:
+            return True
+        queued = self.rt.webhook_hosts_queued
+        return queued is None or not queued <= hosts_then
 
     async def _recover_if_due(self) -> None:
         now = time.monotonic()
@@ -140,8 +165,8 @@ class WebhookSender:
             if self._per_host[item.host] <= 0:
                 del self._per_host[item.host]
             self._slots.release()
-            # A later event of the same message may have been waiting for this one.
-            self.rt.wake_webhook_sender()
+            # A later event of the same message (to the same host) may have been waiting.
+            self.rt.wake_webhook_sender([item.host])
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming; let attempts in flight finish for up to `grace` seconds."""
