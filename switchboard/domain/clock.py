@@ -9,15 +9,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_last_iso: tuple[datetime | None, str | None] = (None, None)
+
+
 def iso(value: datetime | None) -> str | None:
     """Render a timestamp the way Telnyx does: `2019-01-23T18:10:02.574Z`."""
+    global _last_iso
     if value is None:
         return None
+    last, text = _last_iso
+    if value is last:  # the rows of a batch share their timestamps; datetimes are immutable
+        return text
+    original = value
     if value.tzinfo is not UTC:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     # isoformat, not strftime: a quarter of the cost, and every resource has several times.
     # "2019-01-23T18:10:02.574+00:00" → "2019-01-23T18:10:02.574Z" (milliseconds truncated).
-    return value.isoformat(timespec="milliseconds")[:23] + "Z"
+    text = value.isoformat(timespec="milliseconds")[:23] + "Z"
+    _last_iso = (original, text)
+    return text
 
 
 def parse_iso(value: str) -> datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 
@@ -13,6 +14,11 @@ def message_cost(
     MMS is billed per message, SMS per part. Unknown countries use the `*` rate.
     """
     table = rates.get(message_type) or rates.get("SMS") or {}
-    rate = Decimal(table.get(country) or table.get("*") or "0")
     units = 1 if message_type != "SMS" else max(parts, 1)
-    return str((rate * units).quantize(Decimal("0.0001")))
+    return _cost(table.get(country) or table.get("*") or "0", units)
+
+
+@functools.lru_cache(maxsize=1024)
+def _cost(rate: str, units: int) -> str:
+    # Every send prices its parts; a few rates and part counts cover nearly all of them.
+    return str((Decimal(rate) * units).quantize(Decimal("0.0001")))

@@ -27,3 +27,20 @@ def test_iso_of_none_and_whole_seconds() -> None:
     assert iso(None) is None
     assert iso(datetime(2026, 1, 5, 10, 0, 3, tzinfo=UTC)) == "2026-01-05T10:00:03.000Z"
     assert iso(datetime(2026, 1, 5, 10, 0, 3, 999999, tzinfo=UTC)) == "2026-01-05T10:00:03.999Z"
+
+
+def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
+    a = datetime(2026, 1, 5, 10, 0, 3, 1000, tzinfo=UTC)
+    b = datetime(2026, 1, 5, 10, 0, 3, 2000, tzinfo=UTC)
+    east = a.astimezone(timezone(timedelta(hours=3)))
+    texts = [iso(v) for v in (a, a, b, a, east, east, None, b)]
+    assert texts == [
+        "2026-01-05T10:00:03.001Z",
+        "2026-01-05T10:00:03.001Z",
+        "2026-01-05T10:00:03.002Z",
+        "2026-01-05T10:00:03.001Z",
+        "2026-01-05T10:00:03.001Z",
+        "2026-01-05T10:00:03.001Z",
+        None,
+        "2026-01-05T10:00:03.002Z",
+    ]
