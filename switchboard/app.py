@@ -83,6 +83,10 @@ def create_app(
 
     return Starlette(
         routes=[
+            # Sending, by far the most frequent request, is matched before anything else and
+            # without going through the `/v2` mount's own router; other methods on this
+            # path (the list) fall through to the mount.
+            Route("/v2/messages", messages.send, methods=["POST"]),
             Route("/healthz", healthz),
             Mount("/v2", routes=api_routes()),
             *link_routes.redirect_routes,
