@@ -25,9 +25,9 @@ items = sa.Table(
 T = datetime(2026, 1, 5, 10, 0, 3, 210000, tzinfo=UTC)
 
 
-def test_guarded_updates_with_shared_and_varying_values(database_url: str) -> None:
+def test_guarded_updates_with_shared_and_varying_values(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)

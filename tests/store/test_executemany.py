@@ -44,9 +44,9 @@ def sample(prefix: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_rows_read_back_the_same_as_through_table_insert(database_url: str) -> None:
+def test_rows_read_back_the_same_as_through_table_insert(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)
@@ -76,9 +76,9 @@ def test_rows_read_back_the_same_as_through_table_insert(database_url: str) -> N
 
 
 @pytest.mark.filterwarnings("ignore:Column .* is marked as a member of the primary key")
-def test_a_row_without_a_required_column_fails_the_whole_insert(database_url: str) -> None:
+def test_a_row_without_a_required_column_fails_the_whole_insert(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)
@@ -98,9 +98,9 @@ def test_a_row_without_a_required_column_fails_the_whole_insert(database_url: st
     asyncio.run(main())
 
 
-def test_update_by_id_sets_each_rows_own_values(database_url: str) -> None:
+def test_update_by_id_sets_each_rows_own_values(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)
@@ -132,9 +132,9 @@ def test_update_by_id_sets_each_rows_own_values(database_url: str) -> None:
     asyncio.run(main())
 
 
-def test_insert_unless_conflicting_skips_duplicates_only(database_url: str) -> None:
+def test_insert_unless_conflicting_skips_duplicates_only(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)

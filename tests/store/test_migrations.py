@@ -49,9 +49,9 @@ def _down_then_up(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
-def test_migrated_schema_matches_the_declared_one_both_ways(database_url: str) -> None:
+def test_migrated_schema_matches_the_declared_one_both_ways(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             await upgrade(engine)
             async with engine.connect() as conn:

@@ -41,9 +41,9 @@ BUMP = Prepared(
 LATEST = Prepared(sa.select(sa.func.max(things.c.at)).where(things.c.flag == sa.bindparam("flag")))
 
 
-def test_rows_and_scalars_match_conn_execute(database_url: str) -> None:
+def test_rows_and_scalars_match_conn_execute(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         rows: list[dict[str, Any]] = [
             {"id": "a", "n": 1, "share": 0.5, "flag": True, "at": T, "doc": {"k": [1, "é"]}},
             {
@@ -100,7 +100,7 @@ def test_rows_and_scalars_match_conn_execute(database_url: str) -> None:
     asyncio.run(main())
 
 
-def test_a_statement_without_rows_runs(database_url: str) -> None:
+def test_a_statement_without_rows_runs(own_database_url: str) -> None:
     clear = Prepared(
         things.update()
         .where(things.c.id.in_(sa.bindparam("ids", expanding=True)))
@@ -108,7 +108,7 @@ def test_a_statement_without_rows_runs(database_url: str) -> None:
     )
 
     async def main() -> None:
-        engine = create_engine(database_url)
+        engine = create_engine(own_database_url)
         try:
             async with engine.begin() as conn:
                 await conn.run_sync(meta.drop_all)
