@@ -39,6 +39,16 @@ def skip_without_postgres() -> None:
     pytest.skip(f"no PostgreSQL at {POSTGRES_URL} (set SWITCHBOARD_TEST_POSTGRES_URL)")
 
 
+def fresh_database(backend: str, directory: Path, name: str = "test.db") -> Iterator[str]:
+    """A database for one test alone: a new SQLite file in `directory`, or a new PostgreSQL
+    database dropped afterwards (the test is skipped, or failed in CI, without PostgreSQL)."""
+    if backend == "sqlite":
+        yield f"sqlite:///{directory / name}"
+        return
+    skip_without_postgres()
+    yield from postgres_database(POSTGRES_URL)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)

@@ -31,8 +31,8 @@ import httpx
 import pytest
 import telnyx
 
-from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.harness import Server, new_number, postgres_database
+from tests.conftest import fresh_database
+from tests.harness import Server, new_number
 
 # The test's own bound: sending (at least ~60 msg/s before the performance work) plus the
 # wait for final statuses, well inside this.
@@ -231,11 +231,7 @@ def sample(items: list[Any], n: int = 5) -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def burst_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'burst.db'}"
-        return
-    skip_without_postgres()
-    yield from postgres_database(POSTGRES_URL)
+    yield from fresh_database(request.param, tmp_path, "burst.db")
 
 
 def test_burst_of_10000_sends_is_stored_once_with_right_parts_and_statuses(

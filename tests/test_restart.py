@@ -8,19 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.harness import Server, new_number, postgres_database, wait_for
+from tests.conftest import fresh_database
+from tests.harness import Server, new_number, wait_for
 
 BURST = 200
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def restart_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restart.db'}"
-        return
-    skip_without_postgres()
-    yield from postgres_database(POSTGRES_URL)
+    yield from fresh_database(request.param, tmp_path, "restart.db")
 
 
 def test_kill_with_messages_in_flight_then_restart(restart_db: str, tmp_path: Path) -> None:

@@ -6,6 +6,12 @@ import sqlalchemy as sa
 
 from switchboard.store.types import JSONType, UTCDateTime
 
+
+def partial_index(name: str, *columns: str, where: str) -> sa.Index:
+    """An index of the rows matching `where` only, on both backends."""
+    return sa.Index(name, *columns, sqlite_where=sa.text(where), postgresql_where=sa.text(where))
+
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -169,36 +175,20 @@ messages = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_messages_account_received", "account_id", "received_at"),
     # Most rows have no group, and none a carrier reference when accepted: not indexed.
-    sa.Index(
-        "ix_messages_group",
-        "group_id",
-        sqlite_where=sa.text("group_id IS NOT NULL"),
-        postgresql_where=sa.text("group_id IS NOT NULL"),
-    ),
-    sa.Index(
+    partial_index("ix_messages_group", "group_id", where="group_id IS NOT NULL"),
+    partial_index(
         "ix_messages_carrier_ref",
         "carrier",
         "carrier_message_id",
-        sqlite_where=sa.text("carrier_message_id IS NOT NULL"),
-        postgresql_where=sa.text("carrier_message_id IS NOT NULL"),
+        where="carrier_message_id IS NOT NULL",
     ),
     # The dispatcher's claim: queued rows due now, oldest first. Partial, so it stays small.
-    sa.Index(
-        "ix_messages_queue",
-        "next_attempt_at",
-        sqlite_where=sa.text("status = 'queued'"),
-        postgresql_where=sa.text("status = 'queued'"),
-    ),
+    partial_index("ix_messages_queue", "next_attempt_at", where="status = 'queued'"),
     # One partial index per status the workers poll: SQLite uses a partial index only when
     # the query's WHERE contains the index's own term (`status = 'sent'`), so one index over
     # `status IN (...)` would not serve them.
     *(
-        sa.Index(
-            f"ix_messages_{status}_{column}",
-            column,
-            sqlite_where=sa.text(f"status = '{status}'"),
-            postgresql_where=sa.text(f"status = '{status}'"),
-        )
+        partial_index(f"ix_messages_{status}_{column}", column, where=f"status = '{status}'")
         for status, column in (
             ("sending", "claimed_at"),
             ("sent", "sent_at"),
@@ -261,18 +251,8 @@ webhook_deliveries = sa.Table(
     sa.Index("ix_webhook_deliveries_account_created", "account_id", "created_at"),
     sa.Index("ix_webhook_deliveries_message", "message_id", "created_at"),
     # The sender's claim: pending rows due now. Partial, so it stays small.
-    sa.Index(
-        "ix_webhook_deliveries_queue",
-        "next_attempt_at",
-        sqlite_where=sa.text("status = 'pending'"),
-        postgresql_where=sa.text("status = 'pending'"),
-    ),
-    sa.Index(
-        "ix_webhook_deliveries_inflight",
-        "claimed_at",
-        sqlite_where=sa.text("status = 'delivering'"),
-        postgresql_where=sa.text("status = 'delivering'"),
-    ),
+    partial_index("ix_webhook_deliveries_queue", "next_attempt_at", where="status = 'pending'"),
+    partial_index("ix_webhook_deliveries_inflight", "claimed_at", where="status = 'delivering'"),
 )
 
 webhook_attempts = sa.Table(
@@ -428,12 +408,7 @@ bulk_update_orders = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index("ix_bulk_update_orders_account_created", "account_id", "created_at"),
     # The runner's claim looks at unfinished orders only.
-    sa.Index(
-        "ix_bulk_update_orders_unfinished",
-        "created_at",
-        sqlite_where=sa.text("status != 'done'"),
-        postgresql_where=sa.text("status != 'done'"),
-    ),
+    partial_index("ix_bulk_update_orders_unfinished", "created_at", where="status != 'done'"),
 )
 
 bulk_update_items = sa.Table(

@@ -134,20 +134,23 @@ class WebhookSigner:
             return None
         return base64.b64encode(bytes(self._previous.verify_key)).decode("ascii")
 
+    def _in_grace(self, now: int) -> bool:
+        """Whether the previous key still signs at ``now``."""
+        return self._previous is not None and (
+            self._previous_until is None or now < self._previous_until
+        )
+
     def active_keys(self, now: int) -> list[SigningKey]:
         """Keys that sign at ``now``: current first, previous while in its grace period."""
         keys = [self._current]
-        if self._previous is not None and (
-            self._previous_until is None or now < self._previous_until
-        ):
+        if self._previous is not None and self._in_grace(now):
             keys.append(self._previous)
         return keys
 
     def _active_secrets(self, now: int) -> list[bytes]:
+        """The secrets of `active_keys`, in the same order."""
         secrets_ = [self._current_secret]
-        if self._previous_secret is not None and (
-            self._previous_until is None or now < self._previous_until
-        ):
+        if self._previous_secret is not None and self._in_grace(now):
             secrets_.append(self._previous_secret)
         return secrets_
 

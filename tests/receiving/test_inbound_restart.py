@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.harness import Server, postgres_database, wait_for
+from tests.conftest import fresh_database
+from tests.harness import Server, wait_for
 from tests.receiving.conftest import App, handset_sends, new_handset, open_line
 
 pytestmark = pytest.mark.timeout(60)
@@ -22,11 +22,7 @@ KILL_AFTER = 50  # acknowledged messages before the process is killed
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def restart_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'inbound.db'}"
-        return
-    skip_without_postgres()
-    yield from postgres_database(POSTGRES_URL)
+    yield from fresh_database(request.param, tmp_path, "inbound.db")
 
 
 def test_kill_during_inbound_burst(restart_db: str, tmp_path: Path, app: App) -> None:

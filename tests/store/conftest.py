@@ -3,19 +3,30 @@ they never share the database of the session's running server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.harness import postgres_database
+from switchboard.store.database import create_engine
+from tests.conftest import fresh_database
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store.db'}"
-        return
-    skip_without_postgres()
-    yield from postgres_database(POSTGRES_URL)
+    yield from fresh_database(request.param, tmp_path, "store.db")
+
+
+@asynccontextmanager
+async def fresh_tables(url: str, meta: sa.MetaData) -> AsyncIterator[AsyncEngine]:
+    """An engine on `url` (a database of the test's own) with `meta`'s tables created."""
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(meta.create_all)
+        yield engine
+    finally:
+        await engine.dispose()

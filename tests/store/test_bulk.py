@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from switchboard.store.bulk import update_many
-from switchboard.store.database import create_engine
 from switchboard.store.types import JSONType, UTCDateTime
+from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
 items = sa.Table(
@@ -27,11 +27,8 @@ T = datetime(2026, 1, 5, 10, 0, 3, 210000, tzinfo=UTC)
 
 def test_guarded_updates_with_shared_and_varying_values(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
                 await conn.execute(
                     items.insert(),
                     [{"id": f"i{k}", "status": "open", "owner": "me", "n": 0} for k in range(6)],
@@ -67,9 +64,5 @@ def test_guarded_updates_with_shared_and_varying_values(own_database_url: str) -
             assert rows["i3"].status == "done" and rows["i3"].at == T and rows["i3"].doc == [3]
             assert rows["i4"].status == "closed" and rows["i4"].n == 0
             assert rows["i5"].status == "open" and rows["i5"].n == 0 and rows["i5"].doc is None
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from switchboard.store.database import create_engine
 from switchboard.store.executemany import ROW_ID, insert_many, update_by_id
 from switchboard.store.types import JSONType, UTCDateTime
+from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
 rows_table = sa.Table(
@@ -46,11 +46,7 @@ def sample(prefix: str) -> list[dict[str, Any]]:
 
 def test_rows_read_back_the_same_as_through_table_insert(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
                 await insert_many(conn, rows_table, sample("fast-"))
                 for row in sample("orm-"):
@@ -67,10 +63,6 @@ def test_rows_read_back_the_same_as_through_table_insert(own_database_url: str) 
             assert stored["fast-1"]["doc"] == {"a": [1, "é"]}
             assert stored["fast-2"]["doc"] is None and stored["fast-2"]["label"] == "none"
             assert stored["fast-3"]["label"] == "set"
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())
 
@@ -78,11 +70,7 @@ def test_rows_read_back_the_same_as_through_table_insert(own_database_url: str) 
 @pytest.mark.filterwarnings("ignore:Column .* is marked as a member of the primary key")
 def test_a_row_without_a_required_column_fails_the_whole_insert(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
+        async with fresh_tables(own_database_url, meta) as engine:
             with pytest.raises(sa.exc.IntegrityError):
                 async with engine.begin() as conn:
                     await insert_many(conn, rows_table, [{"id": "ok"}, {"count": 2}])
@@ -90,21 +78,14 @@ def test_a_row_without_a_required_column_fails_the_whole_insert(own_database_url
                 assert (
                     await conn.execute(sa.select(sa.func.count()).select_from(rows_table))
                 ).scalar() == 0
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())
 
 
 def test_update_by_id_sets_each_rows_own_values(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
                 await insert_many(conn, rows_table, sample("r-"))
             async with engine.begin() as conn:
                 await update_by_id(
@@ -124,21 +105,14 @@ def test_update_by_id_sets_each_rows_own_values(own_database_url: str) -> None:
             assert (stored["r-2"].count, stored["r-2"].doc, stored["r-2"].at) == (20, {"b": 2}, T)
             assert stored["r-3"].label == "again" and stored["r-3"].count == 3
             assert stored["r-1"].flag is True  # columns not named are left as they were
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())
 
 
 def test_insert_unless_conflicting_skips_duplicates_only(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
                 await insert_many(conn, rows_table, sample("d-"))
             async with engine.begin() as conn:
                 again = [
@@ -150,9 +124,5 @@ def test_insert_unless_conflicting_skips_duplicates_only(own_database_url: str) 
                 stored = {r.id: r for r in await conn.execute(sa.select(rows_table))}
             assert set(stored) == {"d-1", "d-2", "d-3", "d-9"}
             assert stored["d-1"].count == 1 and stored["d-9"].count == 9  # kept, added
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())

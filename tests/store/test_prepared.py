@@ -8,9 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from switchboard.store.database import create_engine
 from switchboard.store.prepared import Prepared
 from switchboard.store.types import JSONType, UTCDateTime
+from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
 things = sa.Table(
@@ -43,7 +43,6 @@ LATEST = Prepared(sa.select(sa.func.max(things.c.at)).where(things.c.flag == sa.
 
 def test_rows_and_scalars_match_conn_execute(own_database_url: str) -> None:
     async def main() -> None:
-        engine = create_engine(own_database_url)
         rows: list[dict[str, Any]] = [
             {"id": "a", "n": 1, "share": 0.5, "flag": True, "at": T, "doc": {"k": [1, "é"]}},
             {
@@ -63,10 +62,8 @@ def test_rows_and_scalars_match_conn_execute(own_database_url: str) -> None:
                 "doc": [1],
             },
         ]
-        try:
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
                 await conn.execute(things.insert(), rows)
             for _ in range(2):  # the first run learns the result types, the second reuses them
                 async with engine.connect() as conn:
@@ -92,10 +89,6 @@ def test_rows_and_scalars_match_conn_execute(own_database_url: str) -> None:
                 {"id": "a", "n": 2, "at": later, "doc": {"k": [1, "é"]}},
                 {"id": "c", "n": 4, "at": later, "doc": [1]},
             ]
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())
 
@@ -108,11 +101,8 @@ def test_a_statement_without_rows_runs(own_database_url: str) -> None:
     )
 
     async def main() -> None:
-        engine = create_engine(own_database_url)
-        try:
+        async with fresh_tables(own_database_url, meta) as engine:
             async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-                await conn.run_sync(meta.create_all)
                 await conn.execute(things.insert(), [{"id": "a", "n": 1}, {"id": "b", "n": 2}])
             for value in ({"x": 1}, [2]):
                 async with engine.begin() as conn:
@@ -121,9 +111,5 @@ def test_a_statement_without_rows_runs(own_database_url: str) -> None:
                 stored = {r.id: r for r in await conn.execute(sa.select(things))}
             assert (stored["a"].doc, stored["a"].at) == ([2], T)
             assert (stored["b"].doc, stored["b"].at) == (None, None)
-            async with engine.begin() as conn:
-                await conn.run_sync(meta.drop_all)
-        finally:
-            await engine.dispose()
 
     asyncio.run(main())

@@ -21,19 +21,14 @@ from switchboard.store import messages as message_store
 from switchboard.store import migrate
 from switchboard.store.database import create_engine
 from switchboard.store.schema import message_events, messages, webhook_deliveries
-from tests.conftest import POSTGRES_URL, skip_without_postgres
-from tests.harness import postgres_database
+from tests.conftest import fresh_database
 
 HOOK_URL = "http://127.0.0.1:9/hooks"  # never called: these tests stop at the stored rows
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'workers.db'}"
-        return
-    skip_without_postgres()
-    yield from postgres_database(POSTGRES_URL)
+    yield from fresh_database(request.param, tmp_path, "workers.db")
 
 
 @dataclass
