@@ -147,19 +147,27 @@ _BY_CARRIER_REFS = Prepared(
 async def renew_claims(
     conn: AsyncConnection, worker_id: str, message_ids: Sequence[str], now: datetime
 ) -> int:
-    """Move `claimed_at` of rows `worker_id` still holds in `sending` to `now`."""
+    """Move `claimed_at` of rows `worker_id` still holds in `sending` to `now`.
+
+    Rows another transaction has locked are skipped, not waited for: that transaction is
+    recording their outcome, which ends the claim anyway, and waiting could deadlock with
+    it on PostgreSQL (both lock several rows, not necessarily in the same order).
+    """
     if not message_ids:
         return 0
+    held = (
+        messages.c.id.in_(list(message_ids)),
+        messages.c.status == "sending",
+        messages.c.claimed_by == worker_id,
+    )
+    free = sa.select(messages.c.id).where(*held).with_for_update(skip_locked=True)
     result = await conn.execute(
         messages.update()
-        .where(
-            messages.c.id.in_(list(message_ids)),
-            messages.c.status == "sending",
-            messages.c.claimed_by == worker_id,
-        )
+        .where(messages.c.id.in_(picked_ids(free)), *held)
         .values(claimed_at=now)
+        .returning(messages.c.id)  # the sqlite3 module gives no rowcount for WITH … UPDATE
     )
-    return int(result.rowcount or 0)
+    return len(result.all())
 
 
 async def stale_sending(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:

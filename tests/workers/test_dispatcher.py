@@ -21,6 +21,7 @@ from switchboard.carriers.smpp import SmppCarrierConfig
 from switchboard.config import CarrierSettings, DispatcherSettings, Settings
 from switchboard.domain.routing import RoutingTable
 from switchboard.services import delivery
+from switchboard.store.schema import messages
 from switchboard.workers.carriers import CarrierSet
 from switchboard.workers.dispatcher import Dispatcher, concurrency_for
 from tests.workers.conftest import World, run
@@ -227,3 +228,40 @@ def test_a_slow_submission_keeps_its_lease_and_is_sent_once(db_url: str) -> None
 
 async def _is(w: World, message_id: str, status: str) -> bool:
     return (await w.status([message_id])).get(message_id) == status
+
+
+def test_renewing_leases_moves_only_this_workers_sending_rows(db_url: str) -> None:
+    async def scenario(w: World) -> None:
+        await w.queued(3)
+        claimed = await delivery.claim(w.rt, "w1", 100)
+        ids = [r["id"] for r in claimed]
+        before = {i: (await w.message(i))["claimed_at"] for i in ids}
+        await asyncio.sleep(0.01)
+        assert await delivery.renew_claims(w.rt, "w2", ids) == 0  # not w2's
+        assert await delivery.renew_claims(w.rt, "w1", [*ids, "no-such-id"]) == 3
+        after = {i: (await w.message(i))["claimed_at"] for i in ids}
+        assert all(after[i] > before[i] for i in ids)
+
+    run(db_url, scenario)
+
+
+def test_renewing_skips_rows_another_transaction_is_recording(db_url: str) -> None:
+    """On PostgreSQL the renewal does not wait for rows another transaction holds (waiting
+    could deadlock with a batch recording their outcome); it leaves them to that batch."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("one writer at a time on SQLite: no row locks to skip")
+
+    async def scenario(w: World) -> None:
+        await w.queued(2)
+        claimed = await delivery.claim(w.rt, "w1", 100)
+        busy, free = claimed[0]["id"], claimed[1]["id"]
+        async with w.rt.engine.connect() as other:
+            holder = await other.begin()
+            await other.execute(
+                messages.update().where(messages.c.id == busy).values(updated_at=datetime.now(UTC))
+            )
+            renewed = await asyncio.wait_for(delivery.renew_claims(w.rt, "w1", [busy, free]), 5)
+            await holder.rollback()
+        assert renewed == 1
+
+    run(db_url, scenario)
