@@ -25,7 +25,7 @@ ROW_ID = "_row_id"  # update_by_id's key for the row id (column names are reserv
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class _ManyRows:
     sql: str
     keys: tuple[str, ...]  # the row keys, in the statement's parameter order
     converters: tuple[Converter | None, ...]
@@ -38,7 +38,7 @@ class _Prepared:
         ]
 
 
-_prepared: dict[tuple[str, sa.Table, str, tuple[str, ...], tuple[str, ...]], _Prepared] = {}
+_prepared: dict[tuple[str, sa.Table, str, tuple[str, ...], tuple[str, ...]], _ManyRows] = {}
 
 
 def _prepare(
@@ -47,7 +47,7 @@ def _prepare(
     dialect: Dialect,
     keys: tuple[str, ...],
     unless_conflicting_on: tuple[str, ...] = (),
-) -> _Prepared:
+) -> _ManyRows:
     cache_key = (kind, table, dialect.name + "+" + dialect.driver, keys, unless_conflicting_on)
     found = _prepared.get(cache_key)
     if found is not None:
@@ -55,7 +55,7 @@ def _prepare(
     if kind == "insert":
         statement: Any = table.insert()
         if unless_conflicting_on:
-            statement = _dialect_insert(dialect)(table).on_conflict_do_nothing(
+            statement = dialect_insert(dialect)(table).on_conflict_do_nothing(
                 index_elements=list(unless_conflicting_on)
             )
         columns = list(keys)
@@ -69,12 +69,12 @@ def _prepare(
     converters = tuple(
         compiled.binds[key].type.dialect_impl(dialect).bind_processor(dialect) for key in order
     )
-    prepared = _Prepared(compiled.string, order, converters)
+    prepared = _ManyRows(compiled.string, order, converters)
     _prepared[cache_key] = prepared
     return prepared
 
 
-def _dialect_insert(dialect: Dialect) -> Callable[[sa.Table], Any]:
+def dialect_insert(dialect: Dialect) -> Callable[[sa.Table], Any]:
     """The dialect's own INSERT construct, which has ON CONFLICT."""
     return postgresql.insert if dialect.name == "postgresql" else sqlite.insert
 

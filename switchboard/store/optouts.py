@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.store.executemany import dialect_insert
 from switchboard.store.pagination import fetch_page
 from switchboard.store.schema import messages, opt_outs
 
@@ -34,9 +34,8 @@ async def add(conn: AsyncConnection, values: dict[str, Any]) -> bool:
 
     Two opt-outs racing for the same block both succeed: the second insert does nothing.
     """
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     result = await conn.execute(
-        insert(opt_outs)
+        dialect_insert(conn.dialect)(opt_outs)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["messaging_profile_id", "to_address"])
     )

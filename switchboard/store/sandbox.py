@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.executemany import insert_many
@@ -18,10 +17,7 @@ from switchboard.store.schema import sandbox_messages
 
 async def insert_traffic(conn: AsyncConnection, row: dict[str, Any]) -> None:
     """Record one message on the simulated network, once (a repeat of its id does nothing)."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    await conn.execute(
-        insert(sandbox_messages).values(**row).on_conflict_do_nothing(index_elements=["message_id"])
-    )
+    await insert_traffic_many(conn, [row])
 
 
 async def insert_traffic_many(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:

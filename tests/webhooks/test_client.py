@@ -318,6 +318,9 @@ def test_loopback_refused_in_production_allowed_in_sandbox() -> None:
             url = f"http://127.0.0.1:{srv.port}/"
             async with WebhookClient(allow_private=False) as client:
                 blocked = await client.post(url, BODY, {})
+                # A refused URL is not remembered as checked: refused again.
+                again = await client.post(url, BODY, {})
+                assert again.error == "ssrf_blocked"
             seen_blocked = srv.connections
             async with WebhookClient(allow_private=True) as client:
                 allowed = await client.post(url, BODY, {})
