@@ -7,6 +7,11 @@ connection, each inside its own SAVEPOINT of a shared transaction; the shared tr
 commits once the queue is drained (or `max_batch` is reached). A caller's transaction only
 finishes when the commit that holds its work has succeeded, so nothing is ever reported
 done before it is durable, and one caller's failure rolls back only its own savepoint.
+
+The committer keeps its connection between batches. SQLite keeps a page cache per
+connection, valid only while no other connection writes: a connection taken from the pool
+for each batch found its cache stale (the previous batch wrote through another one) and
+read the pages it was about to change back from disk.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ class GroupCommitter:
         self.max_batch = max_batch
         self._queue: asyncio.Queue[_Turn] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._conn: AsyncConnection | None = None  # the writer, kept between batches
         self.batches = 0  # for tests and benchmarks: commits made
         self.transactions = 0  # caller transactions committed
 
@@ -96,34 +102,53 @@ class GroupCommitter:
             except Exception:  # the batch's callers got the error; keep serving new ones
                 log.exception("group commit batch failed")
 
+    async def _writer(self) -> AsyncConnection:
+        if self._conn is None or self._conn.closed or self._conn.invalidated:
+            conn = await self.engine.connect()
+            await conn.execution_options(sqlite_begin="IMMEDIATE")
+            self._conn = conn
+        return self._conn
+
+    async def _drop_writer(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close()
+
     async def _batch(self, first: _Turn) -> None:
         batch: list[_Turn] = []
-        async with self.engine.connect() as conn:
-            await conn.execution_options(sqlite_begin="IMMEDIATE")
+        turn: _Turn | None = first
+        try:
+            conn = await self._writer()
             await conn.begin()
-            turn: _Turn | None = first
-            try:
-                while turn is not None:
-                    if not turn.abandoned:
-                        savepoint = await conn.begin_nested()
-                        turn.go.set_result(conn)
-                        if await turn.done:
-                            await savepoint.commit()
-                            batch.append(turn)
-                        else:
-                            await savepoint.rollback()
-                    turn = None
-                    if len(batch) < self.max_batch and not self._queue.empty():
-                        turn = self._queue.get_nowait()
-                await conn.commit()
-            except BaseException as exc:
-                error = exc if isinstance(exc, Exception) else RuntimeError("commit interrupted")
-                for waiting in batch:
-                    if not waiting.committed.done():
-                        waiting.committed.set_exception(error)
+            while turn is not None:
+                if not turn.abandoned:
+                    savepoint = await conn.begin_nested()
+                    turn.go.set_result(conn)
+                    if await turn.done:
+                        await savepoint.commit()
+                        batch.append(turn)
+                    else:
+                        await savepoint.rollback()
+                turn = None
+                if len(batch) < self.max_batch and not self._queue.empty():
+                    turn = self._queue.get_nowait()
+            await conn.commit()
+        except BaseException as exc:
+            error = exc if isinstance(exc, Exception) else RuntimeError("commit interrupted")
+            for waiting in batch:
+                if not waiting.committed.done():
+                    waiting.committed.set_exception(error)
+            if turn is not None:  # the turn running when it failed: not in `batch`
+                outcome = turn.committed if turn.go.done() else turn.go
+                if not outcome.done():
+                    outcome.set_exception(error)
+            # A connection whose batch failed may be in any state: start the next afresh.
+            if self._conn is not None:
                 with contextlib.suppress(Exception):
-                    await conn.rollback()
-                raise
+                    await self._conn.rollback()
+            await self._drop_writer()
+            raise
         self.batches += 1
         self.transactions += len(batch)
         for waiting in batch:
@@ -135,3 +160,4 @@ class GroupCommitter:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
             self._task = None
+        await self._drop_writer()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -122,6 +123,61 @@ def test_nested_transactions_and_child_tasks(tmp_path: Path) -> None:
         await asyncio.wait_for(child_done.wait(), 5)
         await task
         assert await stored(engine) == {1, 2, 3, 4}
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_batches_keep_one_writer_connection(tmp_path: Path) -> None:
+    """SQLite's page cache lives in its connection: a new one per batch would start cold."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        seen: list[object] = []
+
+        async def insert(i: int) -> None:
+            async with committer.transaction() as conn:
+                raw = await conn.get_raw_connection()
+                seen.append(raw.driver_connection)
+                await conn.execute(items.insert().values(id=i))
+
+        for start in range(0, 30, 10):  # one after another: three batches at least
+            async with engine.connect() as reader:  # reads hold pool connections meanwhile
+                await reader.execute(sa.select(items.c.id))
+                await asyncio.gather(*(insert(i) for i in range(start, start + 10)))
+        assert await stored(engine) == set(range(30))
+        assert committer.batches >= 3
+        assert len({id(c) for c in seen}) == 1
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_batch_that_cannot_begin_fails_its_caller_and_the_next_one_works(
+    tmp_path: Path,
+) -> None:
+    """The write lock held elsewhere past the busy timeout: an error, not a caller left
+    waiting; the next transaction gets a fresh connection."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        async with committer.transaction() as conn:  # the writer exists
+            await conn.execute(items.insert().values(id=1))
+        locker = sqlite3.connect(tmp_path / "gc.db", isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+        raw = await committer._conn.get_raw_connection()  # type: ignore[union-attr]
+        raw.driver_connection._busy_timeout_ms = 50  # type: ignore[union-attr]
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            async with asyncio.timeout(10):
+                async with committer.transaction() as conn:
+                    await conn.execute(items.insert().values(id=2))
+        locker.execute("ROLLBACK")
+        locker.close()
+        async with committer.transaction() as conn:
+            await conn.execute(items.insert().values(id=3))
+        assert await stored(engine) == {1, 3}
         await committer.close()
         await engine.dispose()
 
