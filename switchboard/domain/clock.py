@@ -9,24 +9,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-_last_iso: tuple[datetime | None, str | None] = (None, None)
+# The rows of a batch share their timestamps, and a resource has two or three of them
+# (received, valid until): the texts of the last two values are kept. Datetimes are
+# immutable, so the same object always gives the same text.
+_recent_iso: tuple[tuple[datetime | None, str], tuple[datetime | None, str]] = (
+    (None, ""),
+    (None, ""),
+)
 
 
 def iso(value: datetime | None) -> str | None:
     """Render a timestamp the way Telnyx does: `2019-01-23T18:10:02.574Z`."""
-    global _last_iso
+    global _recent_iso
     if value is None:
         return None
-    last, text = _last_iso
-    if value is last:  # the rows of a batch share their timestamps; datetimes are immutable
-        return text
+    latest, earlier = _recent_iso
+    if value is latest[0]:
+        return latest[1]
+    if value is earlier[0]:
+        return earlier[1]
     original = value
     if value.tzinfo is not UTC:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     # isoformat, not strftime: a quarter of the cost, and every resource has several times.
     # "2019-01-23T18:10:02.574+00:00" → "2019-01-23T18:10:02.574Z" (milliseconds truncated).
     text = value.isoformat(timespec="milliseconds")[:23] + "Z"
-    _last_iso = (original, text)
+    _recent_iso = ((original, text), latest)
     return text
 
 

@@ -49,22 +49,28 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return _from_sqlite_text
 
 
-# The rows of one batch share their timestamps (one `now` per transaction), so the last
-# value's text is kept: a datetime is immutable, the same object always gives the same text.
-_last_text: tuple[datetime | None, str | None] = (None, None)
+# The rows of one batch share their timestamps (one `now` per transaction), and a row has
+# two or three distinct ones: the texts of the last two values are kept. A datetime is
+# immutable, the same object always gives the same text.
+_recent_text: tuple[tuple[datetime | None, str], tuple[datetime | None, str]] = (
+    (None, ""),
+    (None, ""),
+)
 
 
 def _to_sqlite_text(value: datetime | None) -> str | None:
-    global _last_text
+    global _recent_text
     if value is None:
         return None
-    last, text = _last_text
-    if value is last:
-        return text
+    latest, earlier = _recent_text
+    if value is latest[0]:
+        return latest[1]
+    if value is earlier[0]:
+        return earlier[1]
     aware = value if value.tzinfo is None or value.tzinfo is UTC else value.astimezone(UTC)
     # "YYYY-MM-DD HH:MM:SS.ffffff", dropping a "+00:00" suffix.
     text = aware.isoformat(sep=" ", timespec="microseconds")[:26]
-    _last_text = (value, text)
+    _recent_text = ((value, text), latest)
     return text
 
 

@@ -126,3 +126,35 @@ def test_insert_unless_conflicting_skips_duplicates_only(own_database_url: str) 
             assert stored["d-1"].count == 1 and stored["d-9"].count == 9  # kept, added
 
     asyncio.run(main())
+
+
+def test_columns_none_in_every_row_store_what_table_insert_stores(own_database_url: str) -> None:
+    """Such columns are written as NULL in the statement (no parameter per row), except
+    where the type stores None as something else (JSON's 'null'): the raw values match."""
+
+    def rows(prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"id": f"{prefix}{n}", "count": None, "flag": None, "at": None, "doc": None}
+            for n in (1, 2)
+        ] + [{"id": f"{prefix}3", "count": None, "flag": True, "at": None, "doc": None}]
+
+    async def main() -> None:
+        async with fresh_tables(own_database_url, meta) as engine:
+            async with engine.begin() as conn:
+                await insert_many(conn, rows_table, rows("fast-"))
+                await insert_many(conn, rows_table, rows("single-")[:1])  # a batch of one
+                await conn.execute(rows_table.insert(), rows("orm-"))
+            async with engine.connect() as conn:
+                raw = {
+                    r[0]: tuple(r[1:])
+                    for r in await conn.exec_driver_sql(
+                        "SELECT id, count IS NULL, flag IS NULL, at IS NULL, doc IS NULL, "
+                        "CAST(doc AS TEXT), label FROM insert_many_rows"
+                    )
+                }
+            for n in (1, 2, 3):
+                assert raw[f"fast-{n}"] == raw[f"orm-{n}"]
+            assert raw["single-1"] == raw["orm-1"]
+            assert raw["orm-1"][:3] == (1, 1, 1) and not raw["orm-3"][1]  # bools or ints
+
+    asyncio.run(main())

@@ -45,13 +45,14 @@ def test_aware_times_are_stored_in_utc_and_none_passes() -> None:
 
 
 def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
-    # The processor remembers the last value it converted; a different object (equal or
-    # not) must never get that text by mistake.
+    # The processor remembers the last two values it converted; a different object (equal
+    # or not) must never get their texts by mistake.
     to_text, _ = processors()
     a = datetime(2026, 1, 5, 10, 0, 3, 1, tzinfo=UTC)
     b = datetime(2026, 1, 5, 10, 0, 3, 2, tzinfo=UTC)
     paris = datetime(2026, 1, 5, 11, 0, 3, 1, tzinfo=timezone(timedelta(hours=1)))
-    sequence = [a, a, b, a, paris, paris, b, None, b]
+    c = datetime(2026, 1, 5, 10, 0, 3, 3, tzinfo=UTC)
+    sequence = [a, a, b, a, paris, paris, b, None, b, c, a, b, c]
     assert [to_text(v) for v in sequence] == [
         "2026-01-05 10:00:03.000001",
         "2026-01-05 10:00:03.000001",
@@ -62,4 +63,8 @@ def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
         "2026-01-05 10:00:03.000002",
         None,
         "2026-01-05 10:00:03.000002",
+        "2026-01-05 10:00:03.000003",
+        "2026-01-05 10:00:03.000001",
+        "2026-01-05 10:00:03.000002",
+        "2026-01-05 10:00:03.000003",
     ]

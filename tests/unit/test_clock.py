@@ -44,3 +44,9 @@ def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
         None,
         "2026-01-05T10:00:03.002Z",
     ]
+
+
+def test_values_cycling_past_the_kept_texts_are_rendered_afresh() -> None:
+    times = [datetime(2026, 1, 5, 10, 0, 3, 1000 * n, tzinfo=UTC) for n in (1, 2, 3)]
+    texts = [iso(times[i % 3]) for i in range(9)]
+    assert texts == [f"2026-01-05T10:00:03.00{i % 3 + 1}Z" for i in range(9)]
