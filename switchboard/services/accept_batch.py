@@ -42,12 +42,19 @@ Rows = list[dict[str, Any]]
 MAX_BATCH = 256
 
 
-def _stamp(rt: Runtime, row: dict[str, Any], now: datetime) -> None:
-    """Set the times of a row accepted `now`: received, updated, first attempt, expiry."""
-    starts_at = row["send_at"] or now
+def _stamp(row: dict[str, Any], now: datetime, valid_for: timedelta, expires: datetime) -> None:
+    """Set the times of a row accepted `now`: received, updated, first attempt, expiry.
+
+    `expires` is `now + valid_for`, computed once per batch: rows sending now share that
+    object, and the stored and rendered texts of a datetime are kept by identity.
+    """
     row["received_at"] = row["updated_at"] = now
-    row["valid_until"] = starts_at + timedelta(seconds=rt.settings.valid_for_seconds)
-    row["next_attempt_at"] = now if row["send_at"] is None else None
+    if row["send_at"] is None:
+        row["valid_until"] = expires
+        row["next_attempt_at"] = now
+    else:
+        row["valid_until"] = row["send_at"] + valid_for
+        row["next_attempt_at"] = None
 
 
 @dataclass(eq=False)
@@ -149,9 +156,11 @@ async def store_batch(rt: Runtime, conn: AsyncConnection, jobs: Sequence[_Job]) 
     write, like short links, run in a savepoint of their own).
     """
     now = utcnow()
+    valid_for = timedelta(seconds=rt.settings.valid_for_seconds)
+    expires = now + valid_for
     for job in jobs:
         for row in job.prepared.rows:
-            _stamp(rt, row, now)
+            _stamp(row, now, valid_for, expires)
     blocked = await optout_store.blocked_pairs(
         conn,
         {

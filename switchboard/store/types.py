@@ -49,28 +49,25 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         return _from_sqlite_text
 
 
-# The rows of one batch share their timestamps (one `now` per transaction), and a row has
-# two or three distinct ones: the texts of the last two values are kept. A datetime is
-# immutable, the same object always gives the same text.
-_recent_text: tuple[tuple[datetime | None, str], tuple[datetime | None, str]] = (
-    (None, ""),
-    (None, ""),
-)
+# The rows of one batch share their timestamps (one `now` per transaction): formatting is
+# the costly part (~1 µs), so recent texts are kept, by instant (equal aware datetimes are
+# the same instant whatever their offset; a naive one never equals an aware one).
+_MAX_KEPT = 512
+_sqlite_texts: dict[datetime, str] = {}
 
 
 def _to_sqlite_text(value: datetime | None) -> str | None:
-    global _recent_text
     if value is None:
         return None
-    latest, earlier = _recent_text
-    if value is latest[0]:
-        return latest[1]
-    if value is earlier[0]:
-        return earlier[1]
+    text = _sqlite_texts.get(value)
+    if text is not None:
+        return text
     aware = value if value.tzinfo is None or value.tzinfo is UTC else value.astimezone(UTC)
     # "YYYY-MM-DD HH:MM:SS.ffffff", dropping a "+00:00" suffix.
     text = aware.isoformat(sep=" ", timespec="microseconds")[:26]
-    _recent_text = ((value, text), latest)
+    if len(_sqlite_texts) >= _MAX_KEPT:
+        _sqlite_texts.clear()
+    _sqlite_texts[value] = text
     return text
 
 

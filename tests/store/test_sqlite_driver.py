@@ -64,7 +64,9 @@ def test_waiting_for_another_process_write_lock_does_not_block_the_loop(
     asyncio.run(main())
 
 
-def test_a_free_write_lock_is_taken_without_a_thread(tmp_path: Path) -> None:
+def test_a_free_write_lock_is_taken_without_a_thread_and_the_commit_in_one(
+    tmp_path: Path,
+) -> None:
     async def main() -> None:
         engine = await engine_at(tmp_path)
         loop = asyncio.get_running_loop()
@@ -82,7 +84,51 @@ def test_a_free_write_lock_is_taken_without_a_thread(tmp_path: Path) -> None:
                 await conn.execute(items.insert().values(id=7))
         async with engine.connect() as conn:
             assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [7]
-        assert used == []
+        assert [getattr(args[1], "__name__", None) for args in used] == ["commit"]
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+class _SlowCommit:
+    """A sqlite3 connection whose COMMIT takes `seconds` longer (a slow disk's fsync)."""
+
+    def __init__(self, conn: sqlite3.Connection, seconds: float) -> None:
+        self._conn, self._seconds = conn, seconds
+
+    def commit(self) -> None:
+        time.sleep(self._seconds)
+        self._conn.commit()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._conn, name)
+
+
+def test_the_event_loop_runs_while_a_commit_waits_for_the_disk(tmp_path: Path) -> None:
+    async def main() -> None:
+        engine = await engine_at(tmp_path)
+        ticks = 0
+
+        async def tick() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            real = raw._conn  # type: ignore[union-attr]
+            raw._conn = _SlowCommit(real, 0.5)  # type: ignore[union-attr]
+            ticking = asyncio.create_task(tick())
+            try:
+                async with conn.begin():
+                    await conn.execute(items.insert().values(id=8))
+            finally:
+                ticking.cancel()
+                raw._conn = real  # type: ignore[union-attr]
+        assert ticks >= 10  # inline, the loop would not have ticked during the commit
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [8]
         await engine.dispose()
 
     asyncio.run(main())

@@ -45,8 +45,8 @@ def test_aware_times_are_stored_in_utc_and_none_passes() -> None:
 
 
 def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
-    # The processor remembers the last two values it converted; a different object (equal
-    # or not) must never get their texts by mistake.
+    # The processor remembers the texts of recent values; another value must never get
+    # one of them by mistake (an equal one, the same instant at another offset, may).
     to_text, _ = processors()
     a = datetime(2026, 1, 5, 10, 0, 3, 1, tzinfo=UTC)
     b = datetime(2026, 1, 5, 10, 0, 3, 2, tzinfo=UTC)
@@ -68,3 +68,11 @@ def test_repeated_and_alternating_values_each_get_their_own_text() -> None:
         "2026-01-05 10:00:03.000002",
         "2026-01-05 10:00:03.000003",
     ]
+
+
+def test_many_distinct_values_past_the_kept_texts() -> None:
+    to_text, _ = processors()
+    start = datetime(2026, 1, 5, 10, 0, 3, tzinfo=UTC)
+    values = [start + timedelta(microseconds=n) for n in range(2000)]
+    for _ in range(2):  # the second pass finds some texts kept, recomputes the others
+        assert [to_text(v) for v in values] == [f"2026-01-05 10:00:03.{n:06d}" for n in range(2000)]
