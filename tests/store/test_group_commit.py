@@ -182,3 +182,33 @@ def test_a_batch_that_cannot_begin_fails_its_caller_and_the_next_one_works(
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_savepoint_names_repeat_from_batch_to_batch(tmp_path: Path) -> None:
+    """Each new SAVEPOINT name is a statement SQLite prepares anew and the sqlite3 module's
+    statement cache takes in: on the kept connection, names must not grow without end."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        statements: list[str] = []
+
+        @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def trace(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        async def insert(i: int) -> None:
+            async with committer.transaction() as conn:
+                nested = await conn.begin_nested()  # a savepoint inside the turn's own
+                await conn.execute(items.insert().values(id=i))
+                await nested.commit()
+
+        for i in range(20):  # one after another: a batch each
+            await insert(i)
+        names = {s for s in statements if s.startswith("SAVEPOINT")}
+        assert committer.batches == 20
+        assert len(names) <= 2, names
+        assert await stored(engine) == set(range(20))
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
