@@ -3,10 +3,11 @@
 SQLite allows one writer at a time. Left alone, concurrent write transactions wait for the
 lock in SQLite's busy handler, which sleeps in steps of milliseconds, and each commit pays
 its own fsync. Instead, write transactions queue here and run one after another on one
-connection, each inside its own SAVEPOINT of a shared transaction; the shared transaction
-commits once the queue is drained (or `max_batch` is reached). A caller's transaction only
+connection, each in a SAVEPOINT of a shared transaction (until one has succeeded there is
+nothing to protect, and a failure rolls back the whole); the shared transaction commits
+once the queue is drained (or `max_batch` is reached). A caller's transaction only
 finishes when the commit that holds its work has succeeded, so nothing is ever reported
-done before it is durable, and one caller's failure rolls back only its own savepoint.
+done before it is durable, and one caller's failure rolls back only its own work.
 
 The committer keeps its connection between batches. SQLite keeps a page cache per
 connection, valid only while no other connection writes: a connection taken from the pool
@@ -138,13 +139,21 @@ class GroupCommitter:
             await conn.begin()
             while turn is not None:
                 if not turn.abandoned:
-                    savepoint = await conn.begin_nested()
+                    # Until a turn has succeeded the transaction holds nothing to keep: a
+                    # failing turn then rolls it back whole, and needs no savepoint (two
+                    # statements saved per batch; an API process's batches are mostly one
+                    # turn, that of accepted sends).
+                    savepoint = await conn.begin_nested() if batch else None
                     turn.go.set_result(conn)
                     if await turn.done:
-                        await savepoint.commit()
+                        if savepoint is not None:
+                            await savepoint.commit()
                         batch.append(turn)
-                    else:
+                    elif savepoint is not None:
                         await savepoint.rollback()
+                    else:
+                        await conn.rollback()
+                        await conn.begin()
                 turn = None
                 if len(batch) < self.max_batch and not self._queue.empty():
                     turn = self._queue.get_nowait()

@@ -212,3 +212,40 @@ def test_savepoint_names_repeat_from_batch_to_batch(tmp_path: Path) -> None:
         await engine.dispose()
 
     asyncio.run(main())
+
+
+def test_a_failing_first_turn_leaves_nothing_and_the_batch_goes_on(tmp_path: Path) -> None:
+    """The first turn of a batch runs without a savepoint: its failure rolls back the
+    transaction whole, and the turns queued behind it still land in the same commit."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        statements: list[str] = []
+
+        @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
+        def trace(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        async def insert(i: int, fail: bool) -> None:
+            async with committer.transaction() as conn:
+                await conn.execute(items.insert().values(id=i))
+                if fail:
+                    raise ValueError(f"refused {i}")
+
+        results = await asyncio.gather(
+            insert(1, True),
+            insert(2, True),
+            insert(3, False),
+            insert(4, True),
+            insert(5, False),
+            return_exceptions=True,
+        )
+        assert [isinstance(r, ValueError) for r in results] == [True, True, False, True, False]
+        assert await stored(engine) == {3, 5}
+        assert committer.batches == 1
+        # Savepoints only once a turn had succeeded: around 4 and 5, not 1, 2 or 3.
+        assert sum(s.startswith("SAVEPOINT") for s in statements) == 2
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
