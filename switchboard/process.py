@@ -76,8 +76,6 @@ async def running(
             await workers.stop()
         if notifier is not None:
             await notifier.close()
-        if rt is not None and rt.accept_batcher is not None:
-            await rt.accept_batcher.close()
-        if rt is not None and rt.group_commit is not None:
-            await rt.group_commit.close()
+        if rt is not None:
+            await rt.close()
         await engine.dispose()

@@ -72,6 +72,16 @@ class Runtime:
         if self.settings.number_pool.seed is not None:
             self.rng.seed(self.settings.number_pool.seed)
 
+    async def close(self) -> None:
+        """Store the sends still waiting, then let go of the writer connection (SQLite).
+
+        Before the engine is disposed: the group committer keeps a connection of its pool.
+        """
+        if self.accept_batcher is not None:
+            await self.accept_batcher.close()
+        if self.group_commit is not None:
+            await self.group_commit.close()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; it has committed when the block exits without error.

@@ -217,6 +217,7 @@ def test_several_runners_on_postgres(server: Server, client: telnyx.Telnyx, back
             for r in runners:
                 await r.stop()
             await asyncio.gather(*tasks)
+            await rt.close()
             await engine.dispose()
 
         asyncio.run(main())

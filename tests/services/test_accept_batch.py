@@ -41,9 +41,7 @@ async def runtime(path: Path) -> AsyncIterator[tuple[Runtime, str]]:
     try:
         yield rt, account_id
     finally:
-        await batcher_of(rt).close()
-        if rt.group_commit is not None:
-            await rt.group_commit.close()
+        await rt.close()
         await engine.dispose()
 
 

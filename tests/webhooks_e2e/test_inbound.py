@@ -161,6 +161,7 @@ async def scenario(db_url: str) -> None:
             await asyncio.gather(task, return_exceptions=True)
     finally:
         await sender.stop()
+        await rt.close()
         await engine.dispose()
 
 

@@ -94,8 +94,7 @@ async def world(db_url: str, lease_seconds: float = 30.0) -> AsyncIterator[World
         account_id = (await accounts.ensure_default_account(rt)).account_id
         yield World(rt, account_id)
     finally:
-        if rt.group_commit is not None:
-            await rt.group_commit.close()
+        await rt.close()
         await engine.dispose()
 
 
