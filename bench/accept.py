@@ -29,6 +29,7 @@ from bench.common import (
     LoadResult,
     Switchboard,
     closed_loop,
+    cpu_seconds,
     dump_json,
     fmt,
     header,
@@ -62,6 +63,11 @@ def wait_drained(db_path: Path, timeout: float = 120.0) -> float:
     return time.monotonic() - began
 
 
+def _per_request(cpu: float, res: LoadResult) -> float:
+    """Microseconds of server CPU per request answered (0 when none was)."""
+    return cpu / res.ok * 1e6 if res.ok else 0.0
+
+
 def _median(results: list[LoadResult], attr: str) -> float:
     return statistics.median(getattr(r, attr) for r in results)
 
@@ -85,21 +91,23 @@ def run(
         sb = Switchboard(f"sqlite:///{db_path}", work, role=role)
         closed: dict[str, list[LoadResult]] = {"baseline": [], "switchboard": []}
         fixed: dict[str, list[LoadResult]] = {"baseline": [], "switchboard": []}
+        # Server CPU (user + system, all threads) per request answered in the closed loop:
+        # steadier than the rates when the machine's speed drifts.
+        cpu_us: dict[str, list[float]] = {"baseline": [], "switchboard": []}
         accepted = 0
         try:
             for _ in range(repeat):
-                closed["baseline"].append(
-                    closed_loop(
-                        base.send_url,
-                        seconds=seconds,
-                        connections=connections,
-                        work=work,
-                        tool=tool,
-                    )
+                before = cpu_seconds(base.proc.pid)
+                res = closed_loop(
+                    base.send_url, seconds=seconds, connections=connections, work=work, tool=tool
                 )
+                cpu_us["baseline"].append(_per_request(cpu_seconds(base.proc.pid) - before, res))
+                closed["baseline"].append(res)
+                before = cpu_seconds(sb.proc.pid)
                 res = closed_loop(
                     sb.send_url, seconds=seconds, connections=connections, work=work, tool=tool
                 )
+                cpu_us["switchboard"].append(_per_request(cpu_seconds(sb.proc.pid) - before, res))
                 closed["switchboard"].append(res)
                 accepted += res.ok
                 drain(db_path)
@@ -133,6 +141,10 @@ def run(
         "closed_p50": (_median(b, "p50_ms"), _median(s, "p50_ms")),
         "closed_p99": (_median(b, "p99_ms"), _median(s, "p99_ms")),
         "closed_errors": (sum(r.errors for r in b), sum(r.errors for r in s)),
+        "closed_cpu_us": (
+            statistics.median(cpu_us["baseline"]),
+            statistics.median(cpu_us["switchboard"]),
+        ),
     }
     if rate > 0:
         fb, fs = fixed["baseline"], fixed["switchboard"]
@@ -171,6 +183,12 @@ def report(out: dict[str, Any], seconds: float, connections: int = 64) -> str:
             ratio(s["closed_p99"][1], s["closed_p99"][0]),
         ],
         ["  errors", s["closed_errors"][0], s["closed_errors"][1], ""],
+        [
+            "  server CPU per request, µs",
+            fmt(s["closed_cpu_us"][0], 1),
+            fmt(s["closed_cpu_us"][1], 1),
+            ratio(s["closed_cpu_us"][1], s["closed_cpu_us"][0]),
+        ],
     ]
     if "fixed_rate" in s:
         rows += [
