@@ -23,6 +23,17 @@ async def setup(path: Path) -> tuple[GroupCommitter, sa.ext.asyncio.AsyncEngine]
     return GroupCommitter(engine), engine
 
 
+def traced(engine: sa.ext.asyncio.AsyncEngine) -> list[str]:
+    """The SQL of every statement the engine runs from now on, in order."""
+    statements: list[str] = []
+
+    @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def trace(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    return statements
+
+
 async def stored(engine: sa.ext.asyncio.AsyncEngine) -> set[int]:
     async with engine.connect() as conn:
         return {r[0] for r in await conn.execute(sa.select(items.c.id))}
@@ -190,11 +201,7 @@ def test_savepoint_names_repeat_from_batch_to_batch(tmp_path: Path) -> None:
 
     async def main() -> None:
         committer, engine = await setup(tmp_path)
-        statements: list[str] = []
-
-        @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
-        def trace(*args: object) -> None:
-            statements.append(str(args[2]))
+        statements = traced(engine)
 
         async def insert(i: int) -> None:
             async with committer.transaction() as conn:
@@ -220,11 +227,7 @@ def test_a_failing_first_turn_leaves_nothing_and_the_batch_goes_on(tmp_path: Pat
 
     async def main() -> None:
         committer, engine = await setup(tmp_path)
-        statements: list[str] = []
-
-        @sa.event.listens_for(engine.sync_engine, "before_cursor_execute")
-        def trace(*args: object) -> None:
-            statements.append(str(args[2]))
+        statements = traced(engine)
 
         async def insert(i: int, fail: bool) -> None:
             async with committer.transaction() as conn:

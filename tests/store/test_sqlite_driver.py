@@ -24,6 +24,27 @@ async def engine_at(path: Path) -> sa.ext.asyncio.AsyncEngine:
     return engine
 
 
+class Ticks:
+    """Counts 10 ms ticks of the event loop while running: a stalled loop stops counting."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            self.count += 1
+
+    def start(self) -> Ticks:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
 def test_waiting_for_another_process_write_lock_does_not_block_the_loop(
     tmp_path: Path,
 ) -> None:
@@ -31,13 +52,6 @@ def test_waiting_for_another_process_write_lock_does_not_block_the_loop(
         engine = await engine_at(tmp_path)
         other = sqlite3.connect(tmp_path / "driver.db", isolation_level=None)
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-        ticks = 0
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
 
         async def write() -> float:
             began = time.monotonic()
@@ -47,14 +61,14 @@ def test_waiting_for_another_process_write_lock_does_not_block_the_loop(
                     await conn.execute(items.insert().values(id=1))
             return time.monotonic() - began
 
-        ticking = asyncio.create_task(ticker())
+        ticks = Ticks().start()
         writing = asyncio.create_task(write())
         await asyncio.sleep(0.5)
         assert not writing.done(), "the write should wait for the lock"
-        assert ticks >= 20, f"the loop stalled while waiting ({ticks} ticks in 0.5 s)"
+        assert ticks.count >= 20, f"the loop stalled while waiting ({ticks.count} in 0.5 s)"
         other.execute("COMMIT")
         waited = await asyncio.wait_for(writing, 10)
-        ticking.cancel()
+        ticks.stop()
         assert waited >= 0.5
         async with engine.connect() as conn:
             assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [1]
@@ -107,26 +121,18 @@ class _SlowCommit:
 def test_the_event_loop_runs_while_a_commit_waits_for_the_disk(tmp_path: Path) -> None:
     async def main() -> None:
         engine = await engine_at(tmp_path)
-        ticks = 0
-
-        async def tick() -> None:
-            nonlocal ticks
-            while True:
-                await asyncio.sleep(0.01)
-                ticks += 1
-
         async with engine.connect() as conn:
             raw = (await conn.get_raw_connection()).driver_connection
             real = raw._conn  # type: ignore[union-attr]
             raw._conn = _SlowCommit(real, 0.5)  # type: ignore[union-attr]
-            ticking = asyncio.create_task(tick())
+            ticks = Ticks().start()
             try:
                 async with conn.begin():
                     await conn.execute(items.insert().values(id=8))
             finally:
-                ticking.cancel()
+                ticks.stop()
                 raw._conn = real  # type: ignore[union-attr]
-        assert ticks >= 10  # inline, the loop would not have ticked during the commit
+        assert ticks.count >= 10  # inline, the loop would not have ticked during the commit
         async with engine.connect() as conn:
             assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [8]
         await engine.dispose()
