@@ -45,8 +45,8 @@ MAX_BATCH = 256
 def _stamp(row: dict[str, Any], now: datetime, valid_for: timedelta, expires: datetime) -> None:
     """Set the times of a row accepted `now`: received, updated, first attempt, expiry.
 
-    `expires` is `now + valid_for`, computed once per batch: rows sending now share that
-    object, and the stored and rendered texts of a datetime are kept by identity.
+    `expires` is `now + valid_for`, computed once per batch rather than once per row (the
+    rows sending now share it, and its stored and rendered texts are formatted once).
     """
     row["received_at"] = row["updated_at"] = now
     if row["send_at"] is None:
