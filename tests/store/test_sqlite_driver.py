@@ -7,6 +7,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from switchboard.store.change_watch import watch
@@ -155,6 +156,44 @@ def test_writes_to_sender_tables_move_the_change_watch(tmp_path: Path) -> None:
             await conn.execute(phone_numbers.delete())
             await conn.rollback()
         assert changes.generation == 4
+        await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_caller_cancelled_during_its_commit_learns_the_outcome_first(tmp_path: Path) -> None:
+    """A begun COMMIT cannot be stopped: a cancelled caller waits for it, goes on to record
+    that it committed, and is cancelled at its next await; the connection is never used
+    while the commit still runs."""
+
+    async def main() -> None:
+        engine = await engine_at(tmp_path)
+        reported: list[str] = []
+
+        async def write() -> None:
+            async with engine.connect() as conn:
+                raw = (await conn.get_raw_connection()).driver_connection
+                real = raw._conn  # type: ignore[union-attr]
+                raw._conn = _SlowCommit(real, 0.5)  # type: ignore[union-attr]
+                try:
+                    await conn.begin()
+                    await conn.execute(items.insert().values(id=9))
+                    await conn.commit()
+                    reported.append("committed")  # what a caller would answer
+                    await asyncio.sleep(5)  # the cancellation arrives here
+                finally:
+                    raw._conn = real  # type: ignore[union-attr]
+
+        began = time.monotonic()
+        writing = asyncio.create_task(write())
+        await asyncio.sleep(0.1)  # the commit is under way
+        writing.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await writing
+        assert time.monotonic() - began >= 0.5  # it waited for the commit
+        assert reported == ["committed"]
+        async with engine.connect() as conn:
+            assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [9]
         await engine.dispose()
 
     asyncio.run(main())
