@@ -55,8 +55,9 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA foreign_keys=ON")
-            # Every write runs in a SAVEPOINT (group commit), whose undo journal SQLite keeps
-            # in a temporary file by default: an open, unlink and page writes per batch.
+            # Writes run in SAVEPOINTs (group commit's later turns, checks that write), whose
+            # undo journal SQLite keeps in a temporary file by default: an open, an unlink
+            # and page writes per savepoint.
             cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.close()
             # Take transaction control away from the sqlite3 module, whose implicit BEGINs

@@ -43,12 +43,10 @@ class _ManyRows:
         nullable: tuple[str, ...] = (),
     ) -> None:
         self.sql = sql
-        self.keys = keys  # the row keys, in the statement's parameter order
-        self.converters = converters
         # Insert only: the keys whose None the converter keeps None, so a NULL written into
         # the SQL stores what the parameter would have (not so for JSON: None is 'null').
         self.nullable = nullable
-        self._values = _getter(keys)
+        self._values = _getter(keys)  # `keys`: the row keys, in the statement's order
         self._converted = tuple((i, c) for i, c in enumerate(converters) if c is not None)
 
     def parameters(self, rows: Sequence[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
