@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route
 
 from switchboard.api import errors as api_errors
 from switchboard.api.auth import KeyCache
+from switchboard.api.direct_routes import DirectRoutesApp
 from switchboard.api.responses import JSON
 from switchboard.api.routes import autoresp as autoresp_routes
 from switchboard.api.routes import bulk_updates as bulk_update_routes
@@ -81,11 +82,13 @@ def create_app(
                 on_ready(ReadyInfo(settings, process.startup, process.sandbox_numbers))
             yield
 
-    return Starlette(
+    return DirectRoutesApp(
+        # Sending, by far the most frequent request, is called without the router and
+        # middleware stack (api/direct_routes.py); it is also routed as usual below.
+        direct={("POST", "/v2/messages"): messages.send},
         routes=[
-            # Sending, by far the most frequent request, is matched before anything else and
-            # without going through the `/v2` mount's own router; other methods on this
-            # path (the list) fall through to the mount.
+            # Matched before anything else and without going through the `/v2` mount's own
+            # router; other methods on this path (the list) fall through to the mount.
             Route("/v2/messages", messages.send, methods=["POST"]),
             Route("/healthz", healthz),
             Mount("/v2", routes=api_routes()),
