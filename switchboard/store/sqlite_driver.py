@@ -14,10 +14,11 @@ trade, so this module does it by hand: every call runs inline except two.
   batch (accepting: 156 → 130 µs of CPU per message, 18% more messages/s). A caller
   cancelled meanwhile still waits for the outcome (a begun COMMIT cannot be stopped), so
   it never reports a commit that happened as failed.
-- `BEGIN IMMEDIATE`, when another process (a split `api`/`worker` deployment, a CLI
-  command) holds the write lock: it is tried inline without waiting, and only if the lock
-  is taken does it wait in a thread, in SQLite's busy handler, up to the connection's
-  timeout.
+- Waiting for the write lock. A write transaction (`BEGIN IMMEDIATE`) first takes the
+  database's lock file (store/writer_lock.py), which wakes the next writer as soon as the
+  holder's transaction ends, then SQLite's own lock. Each is tried inline without
+  waiting; only if it is taken (by another process: a split `api`/`worker` deployment, a
+  CLI command) does the wait happen in a thread, up to the connection's timeout.
 
 Statements stay inline: the sqlite3 module releases and retakes the GIL around every row
 it steps, and a thread retaking it from a busy event loop waits up to the interpreter's
@@ -36,6 +37,8 @@ import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
+
+from switchboard.store.writer_lock import WriterLock, lock_path
 
 _T = TypeVar("_T")
 
@@ -126,13 +129,27 @@ class InlineCursor:
 class InlineConnection:
     """The aiosqlite.Connection surface SQLAlchemy's dialect uses, over one `sqlite3` one."""
 
-    def __init__(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, busy_timeout: float, writer_lock: WriterLock | None
+    ) -> None:
         self._conn = conn
         self._closed = False
+        self._busy_timeout = busy_timeout
         self._busy_timeout_ms = int(busy_timeout * 1000)
+        self._writer_lock = writer_lock
 
     async def _take_write_lock(self, cursor: sqlite3.Cursor, args: tuple[Any, ...]) -> None:
-        """BEGIN IMMEDIATE: at once if the lock is free, else wait for it in a thread."""
+        """The lock file, then BEGIN IMMEDIATE: each at once if free, else waited for in a
+        thread."""
+        if self._writer_lock is not None:
+            await self._writer_lock.acquire(self._busy_timeout)
+        try:
+            await self._begin_immediate(cursor, args)
+        except BaseException:
+            self._release_writer_lock()
+            raise
+
+    async def _begin_immediate(self, cursor: sqlite3.Cursor, args: tuple[Any, ...]) -> None:
         self._conn.execute("PRAGMA busy_timeout=0")
         try:
             cursor.execute(*args)
@@ -143,6 +160,17 @@ class InlineConnection:
         finally:
             self._conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
         await self._in_thread(cursor.execute, *args)
+
+    def _release_writer_lock(self) -> None:
+        if self._writer_lock is not None:
+            self._writer_lock.release()
+
+    def _commit(self) -> None:
+        """COMMIT, then the lock file: its next holder finds SQLite's lock free."""
+        try:
+            self._conn.commit()
+        finally:
+            self._release_writer_lock()
 
     @property
     def _connection(self) -> sqlite3.Connection | None:  # aiosqlite's "is open" check
@@ -163,7 +191,7 @@ class InlineConnection:
 
     async def commit(self) -> None:
         # In a thread: the fsync of the WAL must not stop the event loop (module docstring).
-        committing = asyncio.get_running_loop().run_in_executor(None, self._conn.commit)
+        committing = asyncio.get_running_loop().run_in_executor(None, self._commit)
         cancelled = False
         while not committing.done():
             try:
@@ -180,21 +208,24 @@ class InlineConnection:
         committing.result()
 
     async def rollback(self) -> None:
-        self._conn.rollback()
+        try:
+            self._conn.rollback()
+        finally:
+            self._release_writer_lock()
 
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._conn.create_function(*args, **kwargs)
 
     async def close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._conn.close()
+        self.stop()
 
     def stop(self) -> None:
-        """Forced close (SQLAlchemy's terminate)."""
+        """Close (also SQLAlchemy's forced close, terminate)."""
         if not self._closed:
             self._closed = True
-            self._conn.close()
+            self._conn.close()  # ends an open transaction: the lock file can go
+            if self._writer_lock is not None:
+                self._writer_lock.close()
 
 
 def connector(path: str, timeout: float = 30.0) -> Callable[[], Any]:
@@ -203,9 +234,11 @@ def connector(path: str, timeout: float = 30.0) -> Callable[[], Any]:
     The `sqlite3` module's own transaction handling is off (`isolation_level=None`): its
     implicit BEGINs break SAVEPOINTs, and SQLAlchemy emits BEGIN itself.
     """
+    writer_lock_at = lock_path(path)
 
     async def connect() -> InlineConnection:
         conn = sqlite3.connect(path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        return InlineConnection(conn, timeout)
+        lock = WriterLock(writer_lock_at) if writer_lock_at is not None else None
+        return InlineConnection(conn, timeout, lock)
 
     return connect

@@ -99,7 +99,7 @@ def test_a_free_write_lock_is_taken_without_a_thread_and_the_commit_in_one(
                 await conn.execute(items.insert().values(id=7))
         async with engine.connect() as conn:
             assert (await conn.execute(sa.select(items.c.id))).scalars().all() == [7]
-        assert [getattr(args[1], "__name__", None) for args in used] == ["commit"]
+        assert [getattr(args[1], "__name__", None) for args in used] == ["_commit"]
         await engine.dispose()
 
     asyncio.run(main())
