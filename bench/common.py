@@ -201,6 +201,17 @@ class Proc:
             return ""
 
 
+def wait_log(proc: Proc, text: str, timeout: float = 60.0) -> None:
+    """Until `proc` has logged `text` (a worker process has no HTTP port to poll)."""
+    deadline = time.monotonic() + timeout
+    while text not in proc.log_path.read_text(errors="replace"):
+        if not proc.alive():
+            raise RuntimeError(f"{proc.argv[0]} exited:\n{proc.log_tail()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{proc.argv[0]} never logged {text!r}:\n{proc.log_tail()}")
+        time.sleep(0.05)
+
+
 def wait_http(url: str, proc: Proc, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -53,6 +53,7 @@ from bench.common import (
     post_json,
     server_env,
     table,
+    wait_log,
     workdir,
 )
 
@@ -171,6 +172,7 @@ def run(
                 env=server_env(env),
                 cwd=work,
             )
+            wait_log(worker, " ready")  # the probe below must not time the worker's start
         try:
             try:
                 point_profile_at(sb, receiver.hook_url)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from switchboard.config import Settings
 from switchboard.services import accounts, sandbox, webhooks
 from switchboard.services.numbers import ensure_sandbox_numbers
@@ -18,6 +20,7 @@ from switchboard.services.runtime import Runtime
 from switchboard.store import migrate
 from switchboard.store.database import create_engine, is_sqlite
 from switchboard.store.notify import PgNotifier
+from switchboard.store.socket_notify import SocketNotifier
 from switchboard.workers.supervisor import Workers
 
 
@@ -43,12 +46,23 @@ def tune_garbage_collector() -> None:
     gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
 
 
+def _notifier(engine: AsyncEngine) -> PgNotifier | SocketNotifier | None:
+    """How this process wakes other processes' workers: LISTEN/NOTIFY on PostgreSQL,
+    datagrams between the processes of one SQLite file (none for an in-memory one)."""
+    if not is_sqlite(engine):
+        return PgNotifier(engine)
+    database = engine.url.database
+    if not database or database == ":memory:":
+        return None
+    return SocketNotifier(database)
+
+
 @asynccontextmanager
 async def running(
     settings: Settings, *, with_workers: bool, worker_id: str | None = None
 ) -> AsyncIterator[Process]:
     engine = create_engine(settings.database_url)
-    notifier: PgNotifier | None = None
+    notifier: PgNotifier | SocketNotifier | None = None
     workers: Workers | None = None
     rt: Runtime | None = None
     try:
@@ -56,9 +70,9 @@ async def running(
         rt = Runtime(settings=settings, engine=engine)
         webhooks.install(rt)  # events reach their webhooks whichever process changes a status
         sandbox.install(rt)  # sandbox mode: record what crosses the simulated network
-        if not is_sqlite(engine):
-            # Other processes may accept work for this one's workers, and the reverse.
-            notifier = PgNotifier(engine)
+        # Other processes may accept work for this one's workers, and the reverse.
+        notifier = _notifier(engine)
+        if notifier is not None:
             rt.notifier = notifier
             if with_workers:
                 await notifier.listen(rt.local_wakeups())

@@ -2,7 +2,7 @@
 
 When API and worker processes are separate, a message accepted by one process must wake the
 dispatcher in another without waiting for its next poll. On SQLite everything runs in one
-process, so this is not used there and workers rely on in-process events plus polling.
+process, or processes on one machine share the file: they use store/socket_notify.py.
 """
 
 from __future__ import annotations
