@@ -145,6 +145,8 @@ def run(
             statistics.median(cpu_us["baseline"]),
             statistics.median(cpu_us["switchboard"]),
         ),
+        # Each round's Switchboard / bare: the spread says how far one run can be trusted.
+        "round_ratios": [sr.rps / br.rps if br.rps else 0.0 for br, sr in zip(b, s, strict=True)],
     }
     if rate > 0:
         fb, fs = fixed["baseline"], fixed["switchboard"]
@@ -228,6 +230,9 @@ def report(out: dict[str, Any], seconds: float, connections: int = 64) -> str:
     ]
     if "fixed_tool" in s:
         lines.append(f"fixed-rate load tool: {s['fixed_tool']} (latency from scheduled start)")
+    if len(s["round_ratios"]) > 1:
+        spread = ", ".join(f"{r:.0%}" for r in s["round_ratios"])
+        lines.append(f"closed loop, Switchboard / bare in each round (bare first): {spread}")
     lines += [
         f"durability check: {d['accepted_2xx']:,} answered 2xx, {d['rows_stored']:,} rows stored "
         f"({'ok' if d['rows_stored'] >= d['accepted_2xx'] else 'MISSING ROWS'})",
