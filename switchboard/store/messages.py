@@ -26,19 +26,24 @@ async def insert_events(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -
         await insert_many(conn, message_events, rows)
 
 
+# `GET /v2/messages/{id}`: built for each call, SQLAlchemy's work around this one-row
+# lookup was most of the endpoint's CPU (store/prepared.py).
+_BY_ID_FOR_ACCOUNT = Prepared(
+    sa.select(messages).where(
+        messages.c.id == sa.bindparam("id"),
+        messages.c.account_id == sa.bindparam("account_id"),
+        messages.c.received_at >= sa.bindparam("received_after"),
+    )
+)
+
+
 async def get_message(
     conn: AsyncConnection, account_id: str, message_id: str, *, received_after: datetime
 ) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(
-            sa.select(messages).where(
-                messages.c.id == message_id,
-                messages.c.account_id == account_id,
-                messages.c.received_at >= received_after,
-            )
-        )
-    ).first()
-    return dict(row._mapping) if row else None
+    rows = await _BY_ID_FOR_ACCOUNT.rows(
+        conn, {"id": message_id, "account_id": account_id, "received_after": received_after}
+    )
+    return rows[0] if rows else None
 
 
 async def get_message_by_id(conn: AsyncConnection, message_id: str) -> dict[str, Any] | None:
