@@ -55,13 +55,28 @@ class SocketNotifier:
         self._listed_at = -LISTENERS_TTL
 
     async def listen(self, handlers: dict[str, Callable[[], None]]) -> None:
-        """Call `handlers[topic]()` whenever another process notifies `topic`."""
+        """Call `handlers[topic]()` whenever another process notifies `topic`.
+
+        A socket that cannot be made (a directory another user owns, say) leaves this
+        process to its polls, with a warning: wake-ups only ever save latency.
+        """
         self._handlers = handlers
-        self.dir.mkdir(mode=0o700, exist_ok=True)
         path = str(self.dir / f"{os.getpid()}-{os.urandom(4).hex()}.sock")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.setblocking(False)
-        sock.bind(path)
+        try:
+            for attempt in range(2):
+                self.dir.mkdir(mode=0o700, exist_ok=True)
+                try:
+                    sock.bind(path)
+                    break
+                except FileNotFoundError:  # the last listener removed the directory
+                    if attempt:
+                        raise
+        except OSError as exc:
+            sock.close()
+            log.warning("no wake-ups from other processes (%s): %s", self.dir, exc)
+            return
         self._in, self._own = sock, path
         asyncio.get_running_loop().add_reader(sock.fileno(), self._on_readable)
 
@@ -107,7 +122,7 @@ class SocketNotifier:
             self._listed_at = now
             try:
                 names = os.listdir(self.dir)
-            except FileNotFoundError:
+            except OSError:  # none yet, or not usable: nobody to wake
                 names = []
             self._listeners = [
                 str(self.dir / name)
@@ -131,5 +146,6 @@ class SocketNotifier:
         if self._own is not None:
             with contextlib.suppress(OSError):
                 os.unlink(self._own)
+                os.rmdir(self.dir)  # only when no other listener is left in it
             self._own = None
         self._out.close()

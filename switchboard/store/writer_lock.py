@@ -36,7 +36,9 @@ class WriterLock:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            # flock needs no write access: read-only, a file another user created serves
+            # too (permissions as the umask leaves them, like SQLite's own -wal and -shm).
+            self._fd = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
         return self._fd
 
     def try_acquire(self) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def test_a_topic_wakes_the_other_processes_not_the_sender(tmp_path: Path) -> Non
         assert woken == ["other webhooks"]
         for notifier in (worker, other_worker, api):
             await notifier.close()
-        assert not [n for n in os.listdir(wakeup_dir(db)) if n.endswith(".sock")]
+        assert not wakeup_dir(db).exists()  # the last listener to go removes it
 
     asyncio.run(main())
 
@@ -68,5 +67,25 @@ def test_a_dead_listener_is_forgotten_and_the_others_still_woken(tmp_path: Path)
         assert not dead.exists()
         await listener.close()
         await api.close()
+
+    asyncio.run(main())
+
+
+def test_a_process_that_cannot_listen_runs_on_without_wake_ups(tmp_path: Path) -> None:
+    async def main() -> None:
+        db = str(tmp_path / "n.db")
+        blocker = wakeup_dir(db)
+        blocker.write_text("not a directory")  # as a directory of another user would be
+        errors: list[dict[str, object]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: errors.append(ctx))
+        try:
+            notifier = SocketNotifier(db)
+            await notifier.listen({"dispatch": lambda: None})
+            notifier.notify("dispatch")
+            await asyncio.sleep(0.01)
+            await notifier.close()
+        finally:
+            blocker.unlink()
+        assert errors == []  # not even in the callback that sends
 
     asyncio.run(main())
