@@ -7,6 +7,7 @@ across machines on PostgreSQL. All three start the same way, through `running()`
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from switchboard.store.database import create_engine, is_sqlite
 from switchboard.store.notify import PgNotifier
 from switchboard.store.socket_notify import SocketNotifier
 from switchboard.workers.supervisor import Workers
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,11 @@ def _notifier(engine: AsyncEngine) -> PgNotifier | SocketNotifier | None:
     database = engine.url.database
     if not database or database == ":memory:":
         return None
-    return SocketNotifier(database)
+    try:
+        return SocketNotifier(database)
+    except OSError as exc:  # no Unix datagram sockets here: workers find work by polling
+        log.warning("no wake-ups between processes: %s", exc)
+        return None
 
 
 @asynccontextmanager
