@@ -8,7 +8,8 @@ never move a message backwards or out of a terminal state.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 Status = Literal[
     "scheduled",
@@ -65,6 +66,18 @@ def public_status(status: str) -> str:
     for scheduled messages use the cancel endpoint's model.
     """
     return status
+
+
+def creation_status(message: Mapping[str, Any]) -> str:
+    """The status a message was created in: `delivered` for an inbound message,
+    `scheduled` for one sent with `send_at`, `queued` for any other.
+
+    Its row records it (with `received_at`), so it is not stored as an event; nothing moves
+    a message back into it (`sending → queued` follows a `sending`).
+    """
+    if message["direction"] == "inbound":
+        return "delivered"
+    return "scheduled" if message["send_at"] is not None else "queued"
 
 
 def event_for(status: str) -> str | None:

@@ -197,7 +197,7 @@ async def store_batch(rt: Runtime, conn: AsyncConnection, jobs: Sequence[_Job]) 
     rows = [row for job in stored for row in job.prepared.rows]
     if rows:
         await message_store.insert_messages(conn, rows)
-        await events.record(rt, conn, rows, now)
+        await events.created(rt, conn, rows, now)
     return stored
 
 

@@ -145,7 +145,6 @@ async def receive(rt: Runtime, mo: MobileOriginated) -> Received:
         if match is not None:
             row["autoresponse_type"] = match.autoresponse_type
         await message_store.insert_messages(conn, [row])
-        await events.record_received(rt, conn, [row], now)
 
         reply = None
         if match is not None and profile is not None:
@@ -278,7 +277,7 @@ async def _apply_keyword(
         return None
     reply = _reply_row(rt, inbound, number, profile, handset, match.reply, now)
     await message_store.insert_messages(conn, [reply])
-    await events.record(rt, conn, [reply], now)
+    await events.created(rt, conn, [reply], now)
     return reply
 
 

@@ -16,7 +16,7 @@ from switchboard.domain.errors import ApiError
 from switchboard.domain.ids import is_uuid, new_id
 from switchboard.domain.phone import InvalidNumber, PhoneNumber, parse_e164
 from switchboard.domain.pricing import message_cost
-from switchboard.services import scheduling, senders
+from switchboard.services import events, scheduling, senders
 from switchboard.services.accept_batch import batcher_of
 from switchboard.services.runtime import Runtime
 from switchboard.services.senders import Sender
@@ -431,11 +431,11 @@ async def list_recent(
 async def get_message_history(
     rt: Runtime, account_id: str, message_id: str
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """A message (404 outside the retention window) and its status events, oldest first."""
+    """A message (404 outside the retention window) and its statuses, oldest first."""
     row = await get_message(rt, account_id, message_id)
     async with rt.read() as conn:
-        history = await message_store.events_for(conn, message_id)
-    return row, history
+        stored = await message_store.events_for(conn, message_id)
+    return row, events.history(row, stored)
 
 
 async def list_conversations(

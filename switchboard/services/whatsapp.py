@@ -118,7 +118,7 @@ async def send_whatsapp(
         (slot,) = await throughput.reserve_slots(rt, conn, [row], now)
         row["next_attempt_at"], row["wait_seconds"] = slot.starts_at, slot.wait_seconds
         await message_store.insert_messages(conn, [row])
-        await events.record(rt, conn, [row], now)
+        await events.created(rt, conn, [row], now)
         if on_accepted is not None:
             await on_accepted(conn, [row])
     rt.wake_dispatcher()

@@ -7,6 +7,7 @@ from typing import Any
 
 import telnyx
 
+from switchboard.services import events
 from tests.harness import Server, new_number, wait_for
 
 TERMINAL = {
@@ -62,13 +63,13 @@ def row(server: Server, message_id: str) -> dict[str, Any]:
 
 
 def statuses(server: Server, message_id: str) -> list[str]:
-    return [
-        e["status"]
-        for e in server.query(
-            "SELECT status FROM message_events WHERE message_id = :id ORDER BY occurred_at, id",
-            id=message_id,
-        )
-    ]
+    """The message's statuses as its history lists them: the one it was created in (its
+    row's), then its stored events."""
+    stored = server.query(
+        "SELECT * FROM message_events WHERE message_id = :id ORDER BY occurred_at, id",
+        id=message_id,
+    )
+    return [e["status"] for e in events.history(row(server, message_id), stored)]
 
 
 def final_row(server: Server, message_id: str, timeout: float = 10.0) -> dict[str, Any]:
