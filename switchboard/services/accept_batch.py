@@ -5,7 +5,8 @@ statement, not per row (`python -m bench.micro`: 100 rows in one transaction cos
 two sends one at a time cost). So requests hand their checked rows (`PreparedSend`) to one
 task per process, which takes whatever is waiting, runs the checks that need the database
 for the whole batch (opt-outs in one query, throughput once per sender), inserts every row
-and event with one statement per table, and commits. Each request is answered only after
+with one statement (a row's first status is its own, not an event: services/events.py),
+and commits. Each request is answered only after
 that commit, so nothing is reported accepted before it is durable; a send that fails a
 check (an opt-out, the spend limit) fails alone, and the batch goes on without it.
 """

@@ -252,10 +252,10 @@ async def accept_messages(
 ) -> list[dict[str, Any]]:
     """Accept a message for sending: validate, price, store as `queued`, wake the dispatcher.
 
-    One row per recipient (several only for group MMS, sharing a `group_id`). The rows and
-    their first events commit together before this returns, so an accepted message survives
-    any crash after it. With `send_at` the rows wait as `scheduled`. Concurrent sends share
-    one transaction (services/accept_batch.py); each still fails or succeeds on its own.
+    One row per recipient (several only for group MMS, sharing a `group_id`). The rows
+    commit before this returns, so an accepted message survives any crash after it. With
+    `send_at` the rows wait as `scheduled`. Concurrent sends share one transaction
+    (services/accept_batch.py); each still fails or succeeds on its own.
     """
     prepared = await prepare(rt, account_id, request, mode, on_accepted=on_accepted)
     return await batcher_of(rt).accept(prepared)
