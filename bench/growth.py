@@ -212,7 +212,7 @@ def pg_reachable(url: str) -> bool:
 def run(
     *,
     rows: int,
-    events: int = 4,
+    events: int = 3,
     seconds: float = 10.0,
     lookup_count: int = 1000,
     backends: tuple[str, ...] = ("sqlite", "postgresql"),
@@ -332,7 +332,7 @@ def report(out: dict[str, Any]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000, help="messages to pre-fill")
-    parser.add_argument("--events", type=int, default=4, help="status events per message")
+    parser.add_argument("--events", type=int, default=3, help="status events per message")
     parser.add_argument("--seconds", type=float, default=10.0, help="accept run length")
     parser.add_argument("--lookups", type=int, default=1000)
     parser.add_argument("--backends", default="sqlite,postgresql")
@@ -345,7 +345,7 @@ def main() -> None:
     print(header(f"Growth: a full store vs an empty one (switchboard {args.role})"), flush=True)
     out = run(
         rows=min(args.rows, 20_000_000),
-        events=max(0, min(args.events, 4)),
+        events=max(0, min(args.events, 3)),
         seconds=min(args.seconds, 600.0),
         lookup_count=min(args.lookups, 100_000),
         backends=tuple(b.strip() for b in args.backends.split(",") if b.strip()),
