@@ -6,9 +6,9 @@ two sends one at a time cost). So requests hand their checked rows (`PreparedSen
 task per process, which takes whatever is waiting, runs the checks that need the database
 for the whole batch (opt-outs in one query, throughput once per sender), inserts every row
 with one statement (a row's first status is its own, not an event: services/events.py),
-and commits. Each request is answered only after
-that commit, so nothing is reported accepted before it is durable; a send that fails a
-check (an opt-out, the spend limit) fails alone, and the batch goes on without it.
+and commits. Each request is answered only after that commit, so nothing is reported
+accepted before it is durable; a send that fails a check (an opt-out, the spend limit)
+fails alone, and the batch goes on without it.
 """
 
 from __future__ import annotations

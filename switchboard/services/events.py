@@ -2,7 +2,7 @@
 
 `message_events` holds the statuses a message reached after it was created; the one it was
 created in is its row's (`domain.status.creation_status`, at `received_at`). Storing that
-too was an event row per accepted message, about 6% of the accept path's CPU, to say what
+too was an event row per accepted message, about 5% of the accept path's CPU, to say what
 the message row already says. `history` puts the two together.
 """
 
