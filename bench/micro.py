@@ -7,7 +7,7 @@ go" with numbers that add up, and tries two cures without touching the applicati
 * `send_message`, one at a time (no contention) and 64 at a time (as under HTTP load);
 * the same 64 at a time, but with the calls serialized by an asyncio.Lock (one writer at a
   time, what a single-writer store would do);
-* one transaction of 100 message rows + their events (what group commit would do);
+* one transaction of 100 message rows, as the batch stores them (what group commit would do);
 * the dispatcher's per-message steps: claim (per batch), record the carrier's answer, apply
   the receipt, one message per transaction; then the same answers and receipts recorded
   as the workers record them, 64 concurrent callers sharing transactions (`Batcher`), and
@@ -152,7 +152,8 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
     rate = await timed(n, send_locked, 64)
     rows.append(["send_message, 64 at a time, one writer (asyncio.Lock)", f"{rate:,.0f}/s"])
 
-    # Group commit: the rows of 100 accepted messages and their events in one transaction.
+    # Group commit: 100 accepted messages stored in one transaction, as the batch stores them
+    # (with their first-status events in code older than `events.created`).
     template = _render_row[0]
 
     async def batch_of_100() -> None:
@@ -162,10 +163,11 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
         batch = [dict(template, id=new_id()) for _ in range(100)]
         async with rt.transaction() as conn:
             await message_store.insert_messages(conn, batch)
-            await events.record(rt, conn, batch, template["received_at"])
+            store_new = getattr(events, "created", events.record)
+            await store_new(rt, conn, batch, template["received_at"])
 
     rate = await timed(max(5, n // 100), batch_of_100, 1) * 100
-    rows.append(["100 message rows + events per transaction", f"{rate:,.0f} rows/s"])
+    rows.append(["100 accepted message rows per transaction", f"{rate:,.0f} rows/s"])
 
     # The dispatcher's steps, one message at a time, no contention.
     from switchboard.carriers.base import Accepted, DeliveryReport
