@@ -19,9 +19,15 @@ node-smpp simulator of the tests (tests/smpp/simulator/simulator.js, receipt del
    receipt's `done date`, which the simulator writes to the minute, or the receipt's arrival
    when that date is before `sent_at`.) The simulator
    counts the submit_sm it saw: with 1-part texts it must equal the messages stored, so a
-   duplicate submission shows.
+   duplicate submission shows. The server's CPU time (every process, from `/proc`) from the
+   first POST until nothing is in flight, per delivered message, is printed beside it.
+
+`--role split` runs the operators' layout instead of `serve`: `switchboard api` (accepting)
+and `switchboard worker` (the SMPP bind, receipts) as two processes on the one SQLite file,
+each free to use a core of its own.
 
     python -m bench.smpp --messages 20000 --window 64
+    python -m bench.smpp --messages 20000 --window 64 --role split
 """
 
 from __future__ import annotations
@@ -44,12 +50,14 @@ from typing import Any, NamedTuple
 
 from bench import loadgen
 from bench.common import (
+    BIN,
     FROM_NUMBER,
     ROOT,
     SEND_BODY,
     TO_NUMBER,
     Proc,
     Switchboard,
+    cpu_seconds,
     dump_json,
     fmt,
     free_port,
@@ -59,8 +67,10 @@ from bench.common import (
     post_json,
     ratio,
     run_child,
+    server_env,
     table,
     wait_http,
+    wait_log,
     workdir,
 )
 
@@ -254,9 +264,10 @@ class Row(NamedTuple):
 
 
 class Gateway(Switchboard):
-    """`switchboard serve` in gateway mode (SQLite) with one SMPP bind to the simulator."""
+    """Switchboard in gateway mode (SQLite) with one SMPP bind to the simulator: `serve`, or
+    with `role="split"` an `api` process and a `worker` process (which binds)."""
 
-    def __init__(self, work: Path, sim: Simulator, window: int) -> None:
+    def __init__(self, work: Path, sim: Simulator, window: int, role: str = "serve") -> None:
         self.db_path = work / "smpp.db"
         config = work / "gateway.toml"
         config.write_text(
@@ -268,7 +279,29 @@ class Gateway(Switchboard):
                 window=window,
             )
         )
-        super().__init__(f"sqlite:///{self.db_path}", work, config=config)
+        db_url = f"sqlite:///{self.db_path}"
+        super().__init__(db_url, work, config=config, role="api" if role == "split" else "serve")
+        self.worker: Proc | None = None
+        if role == "split":
+            self.worker = Proc(
+                [str(BIN / "switchboard"), "worker", "--db", db_url, "--config", str(config)],
+                log_path=work / "switchboard-worker.log",
+                env=server_env(),
+                cwd=work,
+            )
+            wait_log(self.worker, " ready")
+
+    @property
+    def procs(self) -> list[Proc]:
+        return [self.proc] + ([self.worker] if self.worker is not None else [])
+
+    def cpu_seconds(self) -> float:
+        return sum(cpu_seconds(p.pid) for p in self.procs)
+
+    def stop(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+        super().stop()
 
     def own_sender(self) -> None:
         """A gateway starts with no numbers: a profile for US destinations and FROM_NUMBER."""
@@ -372,28 +405,32 @@ def measure_switchboard(
     connections: int,
     max_seconds: float,
     drain_timeout: float,
+    role: str = "serve",
 ) -> dict[str, Any]:
     """Switchboard in gateway mode over one bind to a fresh simulator."""
     sim = Simulator(work, "gateway")
     gw: Gateway | None = None
     try:
-        gw = Gateway(work, sim, window)
+        gw = Gateway(work, sim, window, role)
         if not wait_for(sim.bound, 30):
-            raise RuntimeError(f"Switchboard did not bind within 30 s:\n{gw.proc.log_tail()}")
+            logs = "\n".join(p.log_tail() for p in gw.procs)
+            raise RuntimeError(f"Switchboard did not bind within 30 s:\n{logs}")
         gw.own_sender()
-        out: dict[str, Any] = {"probe_ms": probe(gw)}
+        out: dict[str, Any] = {"probe_ms": probe(gw), "role": role}
         load_wall_ms = time.time() * 1000
         began = time.monotonic()
+        cpu_before = gw.cpu_seconds()
         tally, elapsed, ids = loadgen.run(
             _send(gw.send_url, messages=messages, connections=connections, seconds=max_seconds)
         )
         drained = wait_for(lambda: in_flight(gw) == 0, drain_timeout)
+        out["server_cpu_seconds"] = gw.cpu_seconds() - cpu_before
         out["wall_seconds"] = time.monotonic() - began
         out["drained"] = drained
         out["accept"] = _accept_stats(tally, elapsed)
         rows = gw.rows()
         out["simulator"] = sim.counts(since_ms=load_wall_ms)
-        out["log_tail"] = gw.proc.log_tail(10)
+        out["log_tail"] = "\n".join(p.log_tail(10) for p in gw.procs)
     finally:
         if gw is not None:
             gw.stop()
@@ -457,8 +494,14 @@ def run(
     connections: int = 64,
     max_seconds: float = 900.0,
     drain_timeout: float = 300.0,
+    role: str = "serve",
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {"load_at_start": loadavg(), "messages": messages, "window": window}
+    out: dict[str, Any] = {
+        "load_at_start": loadavg(),
+        "messages": messages,
+        "window": window,
+        "role": role,
+    }
     problem = node_problem()
     if problem:
         out["skipped"] = problem
@@ -473,6 +516,7 @@ def run(
             connections=connections,
             max_seconds=max_seconds,
             drain_timeout=drain_timeout,
+            role=role,
         )
     out["load_at_end"] = loadavg()
     return out
@@ -523,6 +567,12 @@ def report(out: dict[str, Any]) -> str:
             "",
         ],
         ["most submit_sm outstanding at once", cs["max_inflight"], ss["max_inflight"], ""],
+        [
+            "server CPU per delivered message, ms (every process, first POST → drained)",
+            "–",
+            fmt(s["server_cpu_seconds"] * 1000 / max(1, s["delivered"]), 2),
+            "",
+        ],
     ]
     verdict = "met" if s["rps"] >= TARGET else "NOT met"
     return "\n".join(
@@ -531,7 +581,7 @@ def report(out: dict[str, Any]) -> str:
                 [
                     f"SMPP, one bind, window {out['window']}, receipts at 0 ms",
                     "simulator ceiling (node-smpp client)",
-                    "Switchboard (SQLite, gateway)",
+                    f"Switchboard (SQLite, gateway, {out.get('role', 'serve')})",
                     "Switchboard / ceiling",
                 ],
                 rows,
@@ -576,6 +626,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64, help="HTTP clients")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound on sending")
     parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument(
+        "--role",
+        choices=["serve", "split"],
+        default="serve",
+        help="serve: one process; split: `switchboard api` + `switchboard worker`",
+    )
     parser.add_argument("--json", help="also write the raw results to this file")
     parser.add_argument("--json-dir", help="also write the raw results to DIR/smpp.json")
     args = parser.parse_args()
@@ -587,6 +643,7 @@ def main() -> None:
         connections=args.connections,
         max_seconds=min(args.max_seconds, 3600.0),
         drain_timeout=min(args.drain_timeout, 1800.0),
+        role=args.role,
     )
     print(report(out))
     dump_json(args.json, out)
