@@ -157,7 +157,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", required=True)
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--events", type=int, default=4, choices=range(0, 4))
+    parser.add_argument("--events", type=int, default=3, choices=range(0, 4))
     parser.add_argument("--days", type=float, default=9.0)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
