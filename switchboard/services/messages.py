@@ -361,7 +361,7 @@ async def get_message(rt: Runtime, account_id: str, message_id: str) -> dict[str
     if not is_uuid(message_id):
         raise ApiError(errors.NOT_FOUND, "The requested message could not be found.")
     cutoff = utcnow() - timedelta(days=rt.settings.message_retention_days)
-    async with rt.read() as conn:
+    async with rt.read_one() as conn:
         row = await message_store.get_message(conn, account_id, message_id, received_after=cutoff)
     if row is None:
         raise ApiError(errors.NOT_FOUND, "The requested message could not be found.")
