@@ -110,8 +110,8 @@ class Runtime:
         """A connection for a single read statement, which sees one snapshot on its own.
 
         On PostgreSQL it runs outside a transaction: `read()` wraps it in BEGIN and ROLLBACK,
-        two more round trips, which cost a one-row lookup a fifth of its CPU and a quarter
-        of its time there (docs/performance.md). On SQLite the same as `read()`.
+        two more round trips, which cost a one-row lookup about 17% of its CPU and 22% of
+        its time there (docs/performance.md). On SQLite the same as `read()`.
         """
         async with self._single_reads.connect() as conn:
             yield conn
