@@ -1,8 +1,9 @@
 """Handle inbound: a handset's message to one of our numbers becomes an inbound message.
 
-Everything one inbound message causes commits in one transaction: the message row and its
-event, the opt-out change its keyword makes, the cancelled scheduled messages, the queued
-auto-reply, the sandbox traffic record and the `message.received` webhook. A crash either
+Everything one inbound message causes commits in one transaction: the message row (its
+arrival is the row's first status, not an event), the opt-out change its keyword makes, the
+cancelled scheduled messages, the queued auto-reply, the sandbox traffic record and the
+`message.received` webhook. A crash either
 keeps all of it or none, and the carrier (or the sandbox API caller) is answered only after
 the commit.
 """
