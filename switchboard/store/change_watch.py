@@ -28,7 +28,8 @@ class ChangeWatch:
         self.generation += 1
 
 
-def _writes_watched(statement: str) -> bool:
+def writes_watched(statement: str) -> bool:
+    """Whether `statement` may write one of the watched tables."""
     head = statement.lstrip()[:6].upper()
     if head in ("SELECT", "SAVEPO", "RELEAS", "PRAGMA", "BEGIN", "COMMIT"):
         return False
@@ -41,7 +42,7 @@ def watch(engine: AsyncEngine) -> ChangeWatch:
 
     @sa.event.listens_for(engine.sync_engine, "after_cursor_execute")
     def _after_execute(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if _writes_watched(statement):
+        if writes_watched(statement):
             conn.info[_DIRTY] = True
             changes.bump()
 

@@ -4,8 +4,9 @@
 parameter dictionary and runs each value through a lookup of its type's converter: on the
 busiest tables (messages, their events, webhook events, deliveries and attempts) that cost
 more than SQLite's own work for the row. Here each (statement, dialect, columns) is compiled
-once, its converters kept in parameter order, and rows go to the driver as tuples through
-`exec_driver_sql`. Same SQL, same converters, same driver call as SQLAlchemy's executemany.
+once, its converters kept in parameter order, and rows go to the driver as tuples
+(store/driver_calls.py). Same SQL, same converters, same driver call as SQLAlchemy's
+executemany.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from switchboard.store import driver_calls
 
 Converter = Callable[[Any], Any]
 
@@ -162,7 +165,7 @@ async def _run(
         null = prepared.null_in_all(group) if prepared.nullable else ()
         if null:
             prepared = _prepare(kind, table, conn.dialect, keys, unless_conflicting_on, null)
-        await conn.exec_driver_sql(prepared.sql, prepared.parameters(group))
+        await driver_calls.executemany(conn, prepared.sql, prepared.parameters(group))
 
 
 async def insert_many(

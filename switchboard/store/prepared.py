@@ -5,9 +5,10 @@ Through `conn.execute`, each run of a Core statement pays SQLAlchemy's per-execu
 webhook claim that was about 700 µs against 200 µs of SQLite's own work, and the workers run
 such statements thousands of times a second. A `Prepared` statement is compiled once per
 dialect; each run expands its IN lists (SQLAlchemy's own `construct_expanded_state`),
-converts the parameters with the statement's own bind processors, runs the SQL through
-`exec_driver_sql`, and converts the selected or returned columns with their types' result
-processors. Same SQL, same conversions, same driver call, less bookkeeping around them.
+converts the parameters with the statement's own bind processors, hands the SQL to the
+driver (store/driver_calls.py), and converts the selected or returned columns with their
+types' result processors. Same SQL, same conversions, same driver call, less bookkeeping
+around them.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
+
+from switchboard.store import driver_calls
+from switchboard.store.driver_calls import DriverResult
 
 Converter = Callable[[Any], Any]
 
@@ -63,7 +67,9 @@ class Prepared:
         self._by_dialect[key] = found
         return found
 
-    async def _execute(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
+    async def _execute(
+        self, conn: AsyncConnection, params: Mapping[str, Any]
+    ) -> tuple[DriverResult, _Compiled]:
         plan = self._for(conn.dialect)
         state = plan.compiled.construct_expanded_state(dict(params))
         converters = {**plan.bind_converters, **state.processors}
@@ -73,9 +79,9 @@ class Prepared:
                 state.positiontup or (), state.positional_parameters, strict=True
             )
         )
-        result = await conn.exec_driver_sql(state.statement, args)
+        result = await driver_calls.execute(conn, state.statement, args)
         if plan.result_converters is None:
-            described = (result.cursor.description if result.cursor is not None else None) or ()
+            described = result.description or ()
             type_codes = [d[1] for d in described] or [None] * len(self._result_columns)
             plan.result_converters = tuple(
                 c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, code)
@@ -93,7 +99,7 @@ class Prepared:
                 name: value if convert is None else convert(value)
                 for (name, convert), value in zip(pairs, row, strict=True)
             }
-            for row in result.all()
+            for row in result.rows
         ]
 
     async def run(self, conn: AsyncConnection, params: Mapping[str, Any]) -> None:
@@ -103,9 +109,9 @@ class Prepared:
     async def scalar(self, conn: AsyncConnection, params: Mapping[str, Any]) -> Any:
         """The first column of the first row, converted; None without rows."""
         result, plan = await self._execute(conn, params)
-        row = result.first()
-        if row is None:
+        if not result.rows:
             return None
         assert plan.result_converters is not None
         convert = plan.result_converters[0]
-        return row[0] if convert is None else convert(row[0])
+        value = result.rows[0][0]
+        return value if convert is None else convert(value)

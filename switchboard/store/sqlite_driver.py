@@ -173,6 +173,12 @@ class InlineConnection:
             self._release_writer_lock()
 
     @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The `sqlite3` connection itself, for statements run on it directly
+        (store/driver_calls.py)."""
+        return self._conn
+
+    @property
     def _connection(self) -> sqlite3.Connection | None:  # aiosqlite's "is open" check
         return None if self._closed else self._conn
 
