@@ -54,7 +54,6 @@ __all__ = [
     "Claimed",
     "DeliveryFilter",
     "Rotation",
-    "chains",
     "claim",
     "enqueue_event",
     "enqueue_message_received",
@@ -366,15 +365,6 @@ async def claim(
         Claimed(r, event_from_text(r["event_id"], r.pop("event_data")), signers[r["account_id"]])
         for r in rows
     ]
-
-
-def chains(claimed: Sequence[Claimed]) -> list[list[Claimed]]:
-    """Claimed deliveries grouped by message, each group in the order its events were
-    queued (the order they must reach a receiver in); groups in the order of `claimed`."""
-    groups: dict[str, list[Claimed]] = {}
-    for item in claimed:
-        groups.setdefault(item.delivery["message_id"] or item.delivery["id"], []).append(item)
-    return [sorted(g, key=lambda c: webhook_store.chain_key(c.delivery)) for g in groups.values()]
 
 
 @dataclass(frozen=True)

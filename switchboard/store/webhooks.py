@@ -76,22 +76,6 @@ _CLAIMED_COLUMNS = (
 )
 
 
-def _claiming(due: sa.Select[tuple[str]], name: str) -> sa.Update:
-    """Move the deliveries `due` picks to `delivering`; their `_CLAIMED_COLUMNS`."""
-    d = webhook_deliveries.c
-    return (
-        webhook_deliveries.update()
-        .where(d.id.in_(picked_ids(due, name)), d.status == "pending")
-        .values(
-            status="delivering",
-            claimed_by=sa.bindparam("worker_id"),
-            claimed_at=sa.bindparam("now"),
-            updated_at=sa.bindparam("now"),
-        )
-        .returning(*(webhook_deliveries.c[name] for name in _CLAIMED_COLUMNS))
-    )
-
-
 def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
     d = webhook_deliveries.c
     due = (
@@ -105,22 +89,17 @@ def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
     )
     if skip_busy_hosts:
         due = due.where(d.target_host.not_in(sa.bindparam("busy_hosts", expanding=True)))
-    return _claiming(due, "picked")
-
-
-def _later_of_claimed_statement() -> sa.Update:
-    """The other due deliveries of the messages just claimed (their later events)."""
-    d = webhook_deliveries.c
-    due = (
-        sa.select(d.id)
-        .where(
-            d.status == "pending",
-            d.next_attempt_at <= sa.bindparam("now"),
-            d.message_id.in_(sa.bindparam("message_ids", expanding=True)),
+    return (
+        webhook_deliveries.update()
+        .where(d.id.in_(picked_ids(due)), d.status == "pending")
+        .values(
+            status="delivering",
+            claimed_by=sa.bindparam("worker_id"),
+            claimed_at=sa.bindparam("now"),
+            updated_at=sa.bindparam("now"),
         )
-        .with_for_update(skip_locked=True)
+        .returning(*(webhook_deliveries.c[name] for name in _CLAIMED_COLUMNS))
     )
-    return _claiming(due, "later")
 
 
 # The statements the sender runs for every claim are built once, with bind parameters, and
@@ -128,12 +107,6 @@ def _later_of_claimed_statement() -> sa.Update:
 # SQLAlchemy's execution around it took about 1 ms, several times SQLite's own work.
 _CLAIM = Prepared(_claim_statement(skip_busy_hosts=False))
 _CLAIM_SKIPPING_HOSTS = Prepared(_claim_statement(skip_busy_hosts=True))
-_CLAIM_LATER = Prepared(_later_of_claimed_statement())
-
-
-def chain_key(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """The order a message's deliveries go out in: the order their events were queued."""
-    return (row["created_at"], row["id"])
 
 
 async def claim_due(
@@ -143,18 +116,13 @@ async def claim_due(
     limit: int,
     busy_hosts: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """Move up to `limit` due pending deliveries to `delivering`, owned by `worker_id`, and
-    with them the other due deliveries of the same messages; the columns the sender needs of
-    each (`_CLAIMED_COLUMNS`), oldest due first.
+    """Move up to `limit` due pending deliveries to `delivering`, owned by `worker_id`; the
+    columns the sender needs of each (`_CLAIMED_COLUMNS`).
 
-    A delivery waits while an earlier one of its message is being tried or has not been tried
-    yet (`_earlier_unsettled`), so `message.sent` reaches a receiver before
-    `message.finalized`. The later deliveries of a message claimed here are claimed with it,
-    for the sender to try in order once the earlier one's round is over, rather than in a
-    claim of their own after it has been recorded. Rows whose first target is on a host in
-    `busy_hosts` stay queued, so one slow receiver cannot fill the sender. Each returned row
-    carries its event's `data` text as `event_data`. On PostgreSQL the inner selects skip
-    rows other workers hold and run once (store/claims.py).
+    Rows whose first target is on a host in `busy_hosts` stay queued, so one slow receiver
+    cannot fill the sender. Each returned row carries its event's `data` text as `event_data`.
+    On PostgreSQL the inner select skips rows other workers hold and runs once
+    (store/claims.py).
     """
     params: dict[str, Any] = {"now": now, "limit": limit, "worker_id": worker_id}
     statement = _CLAIM
@@ -164,10 +132,6 @@ async def claim_due(
     rows = await statement.rows(conn, params)
     if not rows:
         return rows
-    message_ids = sorted({r["message_id"] for r in rows if r["message_id"] is not None})
-    if message_ids:
-        later = {"now": now, "worker_id": worker_id, "message_ids": message_ids}
-        rows += await _CLAIM_LATER.rows(conn, later)
     data = await event_data(conn, [r["event_id"] for r in rows])
     for row in rows:
         row["event_data"] = data[row["event_id"]]

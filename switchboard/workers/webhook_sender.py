@@ -1,12 +1,10 @@
 """The webhook sender: claims due deliveries and tries their targets, one round per claim.
 
-A claim hands over a message's later deliveries with its earliest due one; one task tries
-them in order, each after the round of the one before. The sender has its own loop and its
-own HTTP client, so a slow or dead receiver never holds up message sending. Concurrency is
-bounded overall and per receiving host: deliveries whose host already has `per_host_limit`
-requests in flight are left queued, so one slow customer cannot take the slots other
-customers' webhooks need. Attempts are recorded in batches (`Batcher`): one transaction for
-every attempt that finished meanwhile.
+Its own loop and its own HTTP client, so a slow or dead receiver never holds up message
+sending. Concurrency is bounded overall and per receiving host: deliveries whose host
+already has `per_host_limit` requests in flight are left queued, so one slow customer
+cannot take the slots other customers' webhooks need. Attempts are recorded in batches
+(`Batcher`): one transaction for every attempt that finished meanwhile.
 """
 
 from __future__ import annotations
@@ -83,10 +81,10 @@ class WebhookSender:
                     log.exception("claiming webhook deliveries failed; retrying")
                 fruitless = not claimed and busy
                 self._fruitless = (frozenset(busy), time.monotonic()) if fruitless else None
-            for chain in webhooks.chains(claimed):
+            for item in claimed:
                 await self._slots.acquire()
-                self._per_host[chain[0].host] += 1
-                task = asyncio.create_task(self._deliver(chain))
+                self._per_host[item.host] += 1
+                task = asyncio.create_task(self._deliver(item))
                 self._inflight.add(task)
                 task.add_done_callback(self._inflight.discard)
             if holding_back and self._fruitless is not None:
@@ -142,23 +140,8 @@ class WebhookSender:
             await asyncio.wait_for(wakeup.wait(), timeout)
         wakeup.clear()
 
-    async def _deliver(self, chain: list[webhooks.Claimed]) -> None:
-        """The deliveries of one message, in order, each once the one before has had its round."""
-        host = chain[0].host
-        try:
-            for item in chain:
-                if not await self._round(item):
-                    break  # the rest stay claimed: lease recovery retries them in order
-        finally:
-            self._per_host[host] -= 1
-            if self._per_host[host] <= 0:
-                del self._per_host[host]
-            self._slots.release()
-            # A later event of the same message (to the same host) may have been waiting.
-            self.rt.wake_webhook_sender([host])
-
-    async def _round(self, item: webhooks.Claimed) -> bool:
-        """One round: each target in order until one answers 2xx. False if it broke off."""
+    async def _deliver(self, item: webhooks.Claimed) -> None:
+        """One round: each target in order until one answers 2xx."""
         timeout = self.rt.settings.webhooks.timeout
         try:
             targets = item.targets
@@ -177,8 +160,13 @@ class WebhookSender:
         except Exception:
             # The claim stays; lease recovery (or this worker's next start) retries it.
             log.exception("webhook delivery %s failed unexpectedly", item.delivery["id"])
-            return False
-        return True
+        finally:
+            self._per_host[item.host] -= 1
+            if self._per_host[item.host] <= 0:
+                del self._per_host[item.host]
+            self._slots.release()
+            # A later event of the same message (to the same host) may have been waiting.
+            self.rt.wake_webhook_sender([item.host])
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming; let attempts in flight finish for up to `grace` seconds."""
