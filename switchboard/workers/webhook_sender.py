@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
+from datetime import datetime
 
 from switchboard.domain.clock import utcnow
 from switchboard.services import webhooks
@@ -68,15 +69,17 @@ class WebhookSender:
         while not self._stopping.is_set():
             await self._recover_if_due()
             claimed: list[webhooks.Claimed] = []
+            round_: webhooks.ClaimRound | None = None
             free = settings.concurrency - len(self._inflight)
             busy = self._busy_hosts()
             holding_back = free > 0 and not self._worth_claiming(busy)
             if free > 0 and not holding_back:
                 self.rt.webhook_hosts_queued = set()  # what is queued from now on is new
                 try:
-                    claimed = await webhooks.claim(
+                    round_ = await webhooks.claim(
                         self.rt, self.worker_id, min(settings.batch_size, free), busy
                     )
+                    claimed = round_.claimed
                 except Exception:
                     log.exception("claiming webhook deliveries failed; retrying")
                 fruitless = not claimed and busy
@@ -90,6 +93,8 @@ class WebhookSender:
             if holding_back and self._fruitless is not None:
                 waited = time.monotonic() - self._fruitless[1]
                 await self._idle(max(MIN_IDLE, settings.poll_interval - waited))
+            elif round_ is not None and round_.drained:
+                await self._idle(self._sleep_until(round_.next_due_at, settings.poll_interval))
             elif len(claimed) < settings.batch_size or free <= 0:
                 await self._idle(await self._sleep_for(settings.poll_interval))
 
@@ -130,6 +135,10 @@ class WebhookSender:
         except Exception:
             log.exception("reading the webhook queue failed")
             return poll_interval
+        return self._sleep_until(due, poll_interval)
+
+    @staticmethod
+    def _sleep_until(due: datetime | None, poll_interval: float) -> float:
         if due is None:
             return poll_interval
         return max(MIN_IDLE, min(poll_interval, (due - utcnow()).total_seconds()))

@@ -283,7 +283,7 @@ def test_webhook_attempts_are_recorded_together_and_a_lost_claim_is_not_overwrit
     async def scenario(w: World) -> None:
         claimed = await claim(w, 3)
         await delivery.record_submit_results(w.rt, [accepted(r) for r in claimed])
-        held = await webhooks.claim(w.rt, "ws", 10)
+        held = (await webhooks.claim(w.rt, "ws", 10)).claimed
         assert len(held) == 3
         lost = held[1].delivery["id"]
         async with w.rt.transaction() as conn:  # another worker took it over meanwhile

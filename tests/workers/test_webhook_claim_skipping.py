@@ -1,10 +1,11 @@
 """The webhook sender does not search the queue again while it could only find work for
-hosts already at their limit, and searches again as soon as that may have changed."""
+hosts already at their limit, and searches again as soon as that may have changed; a claim
+that empties the queue of due deliveries says when the next one comes due."""
 
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from switchboard.domain.ids import new_id
 from switchboard.services import webhooks
@@ -52,5 +53,38 @@ def test_claims_are_skipped_only_while_nothing_can_have_changed(db_url: str) -> 
             )
         assert rt.webhook_hosts_queued == {"other.example"}
         assert sender._worth_claiming(["busy.example"])
+
+    run(db_url, scenario)
+
+
+def test_a_claim_that_drains_the_queue_says_when_the_next_delivery_is_due(db_url: str) -> None:
+    async def scenario(w: World) -> None:
+        rt = w.rt
+        now = datetime.now(UTC)
+        later = now + timedelta(minutes=5)
+
+        async def queue(at: datetime) -> None:
+            async with rt.transaction() as conn:
+                await webhooks.enqueue_event(
+                    rt,
+                    conn,
+                    account_id=w.account_id,
+                    event=StoredEvent(new_id(), "message.received", at, {"id": new_id()}),
+                    targets=["http://receiver.example/hook"],
+                    now=at,  # queued as if at `at`: due then
+                )
+
+        await queue(now - timedelta(seconds=1))
+        await queue(later)
+        await queue(now - timedelta(seconds=2))
+
+        first = await webhooks.claim(rt, "ws", 1)
+        assert len(first.claimed) == 1 and not first.drained  # took all it asked for
+        second = await webhooks.claim(rt, "ws", 10)
+        assert len(second.claimed) == 1 and second.drained
+        assert second.next_due_at == later
+        assert second.claimed[0].signer is first.claimed[0].signer  # key pairs derived once
+        empty = await webhooks.claim(rt, "ws", 10)
+        assert empty.claimed == [] and empty.drained and empty.next_due_at == later
 
     run(db_url, scenario)
