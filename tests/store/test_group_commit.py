@@ -34,6 +34,16 @@ def traced(engine: sa.ext.asyncio.AsyncEngine) -> list[str]:
     return statements
 
 
+def sqlite_traced(committer: GroupCommitter) -> list[str]:
+    """Every statement the committer's writer connection runs from now on, as SQLite sees
+    them (those handed to the driver directly included)."""
+    statements: list[str] = []
+    assert committer._conn is not None and committer._conn.sync_connection is not None
+    driver = committer._conn.sync_connection.connection.driver_connection
+    driver.sqlite.set_trace_callback(statements.append)
+    return statements
+
+
 async def stored(engine: sa.ext.asyncio.AsyncEngine) -> set[int]:
     async with engine.connect() as conn:
         return {r[0] for r in await conn.execute(sa.select(items.c.id))}
@@ -227,7 +237,9 @@ def test_a_failing_first_turn_leaves_nothing_and_the_batch_goes_on(tmp_path: Pat
 
     async def main() -> None:
         committer, engine = await setup(tmp_path)
-        statements = traced(engine)
+        async with committer.transaction():
+            pass  # the writer connection exists from here on
+        statements = sqlite_traced(committer)
 
         async def insert(i: int, fail: bool) -> None:
             async with committer.transaction() as conn:
@@ -245,9 +257,12 @@ def test_a_failing_first_turn_leaves_nothing_and_the_batch_goes_on(tmp_path: Pat
         )
         assert [isinstance(r, ValueError) for r in results] == [True, True, False, True, False]
         assert await stored(engine) == {3, 5}
-        assert committer.batches == 1
+        assert committer.batches == 2
         # Savepoints only once a turn had succeeded: around 4 and 5, not 1, 2 or 3.
-        assert sum(s.startswith("SAVEPOINT") for s in statements) == 2
+        savepoints = [s for s in statements if s.startswith("SAVEPOINT")]
+        assert savepoints == ["SAVEPOINT group_commit_turn"] * 2
+        assert committer.savepoints == 2
+        assert "ROLLBACK TO group_commit_turn" in statements  # 4's work, undone alone
         await committer.close()
         await engine.dispose()
 
