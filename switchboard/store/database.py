@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from switchboard.store import driver_calls
 from switchboard.store.sqlite_driver import connector
 
 
@@ -70,6 +71,6 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
             # Writers ask for IMMEDIATE: the write lock (and a fresh snapshot) from the start,
             # so a write can never fail on a snapshot another process made stale.
             mode = conn.get_execution_options().get("sqlite_begin", "")
-            conn.exec_driver_sql(f"BEGIN {mode}".strip())
+            driver_calls.begin(conn, f"BEGIN {mode}".strip())
 
     return engine

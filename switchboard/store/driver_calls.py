@@ -10,7 +10,9 @@ The pipeline runs dozens of such statements per message, so at the rates a sandb
 
 On the inline SQLite driver (store/sqlite_driver.py), whose statements already run on the
 event loop's thread, `execute` and `executemany` call the `sqlite3` connection directly.
-What SQLAlchemy would have done around them is kept: the transaction is begun first when the
+So does the BEGIN that SQLAlchemy's `begin` event
+emits for every transaction (store/database.py). What SQLAlchemy would have done around them
+is kept: the transaction is begun first when the
 connection has none (its autobegin, with the BEGIN of store/database.py), errors come out as
 SQLAlchemy's exception classes (`IntegrityError`, `OperationalError`, …), and statements
 that write the tables `store/change_watch.py` watches still go through SQLAlchemy, whose
@@ -27,6 +29,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.util import await_only
 
 from switchboard.store.change_watch import writes_watched
 from switchboard.store.sqlite_driver import InlineConnection
@@ -88,3 +91,16 @@ async def executemany(conn: AsyncConnection, sql: str, rows: Sequence[Sequence[A
         raw.executemany(sql, rows)
     except sqlite3.Error as exc:
         raise _translated(exc, sql, rows) from exc
+
+
+def begin(conn: sa.Connection, sql: str) -> None:
+    """Run `sql` (a BEGIN) for SQLAlchemy's `begin` event, which is synchronous and runs
+    inside SQLAlchemy's greenlet; on the inline driver without its per-statement work."""
+    driver = conn.connection.driver_connection
+    if not isinstance(driver, InlineConnection):
+        conn.exec_driver_sql(sql)
+        return
+    try:
+        await_only(driver.begin(sql))
+    except sqlite3.Error as exc:
+        raise _translated(exc, sql, ()) from exc

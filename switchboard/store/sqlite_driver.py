@@ -195,6 +195,14 @@ class InlineConnection:
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> InlineCursor:
         return await self.cursor().execute(sql, parameters)
 
+    async def begin(self, sql: str) -> None:
+        """BEGIN (DEFERRED, IMMEDIATE, …): the write lock first for the locking kinds."""
+        cursor = self.cursor()
+        try:
+            await cursor.execute(sql)
+        finally:
+            cursor._cursor.close()
+
     async def commit(self) -> None:
         # In a thread: the fsync of the WAL must not stop the event loop (module docstring).
         committing = asyncio.get_running_loop().run_in_executor(None, self._commit)

@@ -1,5 +1,6 @@
-"""Statements handed to the driver behave as through SQLAlchemy: same transaction, same
-exception classes, and the caches still hear of writes to the tables they watch."""
+"""Statements handed to the driver behave as through SQLAlchemy: same transaction (its BEGIN
+handed over too), same exception classes, and the caches still hear of writes to the tables
+they watch."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ def test_direct_statements_share_the_transaction_and_raise_sqlalchemy_errors(
             statements = [s for s in seen if "driver_notes" in s]
             if engine.dialect.name == "sqlite":
                 assert statements == []  # run on the sqlite3 connection itself
+                assert not [s for s in seen if s.startswith("BEGIN")]  # and so is BEGIN
             else:
                 assert len(statements) == 3
 
