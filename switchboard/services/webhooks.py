@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 from yarl import URL
 
@@ -30,6 +29,7 @@ from switchboard.services.runtime import Runtime
 from switchboard.store import accounts as account_store
 from switchboard.store import profiles as profile_store
 from switchboard.store import webhooks as webhook_store
+from switchboard.store.after_commit import after_commit
 from switchboard.store.webhooks import DeliveryFilter
 from switchboard.webhooks.client import AttemptResult
 from switchboard.webhooks.envelope import StoredEvent, WebhookEvent
@@ -95,11 +95,7 @@ def message_targets(message: dict[str, Any], profile: dict[str, Any] | None) -> 
 def _wake_after_commit(rt: Runtime, conn: AsyncConnection, hosts: Iterable[str]) -> None:
     """Wake the sender once this transaction commits (waking earlier would find nothing)."""
     hosts = set(hosts)
-    sync = conn.sync_connection
-    if sync is None or not sync.in_transaction():
-        rt.wake_webhook_sender(hosts)
-        return
-    sa.event.listen(sync, "commit", lambda _conn: rt.wake_webhook_sender(hosts), once=True)
+    after_commit(conn, lambda: rt.wake_webhook_sender(hosts))
 
 
 def _rows_for(

@@ -1,0 +1,49 @@
+"""Work to do once a connection's current transaction has committed, and dropped if it rolls back.
+
+Waking a worker for rows a transaction queues must wait for its commit, or the worker finds
+nothing. SQLAlchemy's `event.listen(connection, "commit", fn, once=True)` does that, but a
+`once` listener is only disarmed when it fires, never removed: on a connection kept for good
+(the group committer's writer, store/group_commit.py) every commit went through every
+listener ever added to it, one per batch that queued a webhook since the server started, so
+a commit's cost grew with the server's uptime. Here the callbacks wait in the connection's
+`info` dictionary, and one listener per engine runs (on commit) or drops (on rollback) them.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+_PENDING = "switchboard_after_commit"
+_installed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def _run(conn: sa.Connection) -> None:
+    for callback in conn.info.pop(_PENDING, ()):
+        callback()
+
+
+def _drop(conn: sa.Connection) -> None:
+    conn.info.pop(_PENDING, None)
+
+
+def _install(engine: sa.Engine) -> None:
+    if engine not in _installed:
+        sa.event.listen(engine, "commit", _run)
+        sa.event.listen(engine, "rollback", _drop)
+        _installed.add(engine)
+
+
+def after_commit(conn: AsyncConnection, callback: Callable[[], Any]) -> None:
+    """Call `callback` once `conn`'s transaction commits (at once if none is open); never if
+    it rolls back."""
+    sync = conn.sync_connection
+    if sync is None or not sync.in_transaction():
+        callback()
+        return
+    _install(sync.engine)
+    sync.info.setdefault(_PENDING, []).append(callback)
