@@ -64,7 +64,7 @@ def shape(sql: str) -> str:
     return _LITERAL.sub("?", sql)
 
 
-def run(*, rows: int = 0, messages: int = 200, events: int = 4) -> dict[str, Any]:
+def run(*, rows: int = 0, messages: int = 200, events: int = 3) -> dict[str, Any]:
     with workdir() as work:
         db = work / "plans.db"
         url = f"sqlite:///{db}"
