@@ -439,6 +439,8 @@ async def record_attempts(rt: Runtime, worker_id: str, attempts: Sequence[Attemp
 
     For each: `delivered`, `failed` (schedule exhausted), `pending` (next round scheduled)
     or `continue` (try the next target of this round). Each delivery at most once a batch.
+    Each claimed delivery's dict is updated to its new values, and its `later_pending` says
+    whether another delivery of its message is waiting (one its round may have let go).
     """
     now = utcnow()
     planned = [(a, *_attempt_changes(rt, a, now)) for a in attempts]
@@ -462,11 +464,14 @@ async def record_attempts(rt: Runtime, worker_id: str, attempts: Sequence[Attemp
             d = a.claimed.delivery
             if d["id"] in held and outcome == "delivered" and d["event_type"] == "message.received":
                 await events.inbound_webhook_delivered(rt, conn, d["message_id"], now)
+        ended = {a.claimed.delivery["message_id"] for a, o, _ in planned if o != "continue"}
+        waiting = await webhook_store.messages_with_pending(conn, ended - {None})
     for a, _outcome, values in planned:
         d = a.claimed.delivery
         if d["id"] not in held:
             log.warning("delivery %s was reclaimed while it was being tried", d["id"])
         d.update(values)
+        d["later_pending"] = d["message_id"] in waiting
     return [outcome for _a, outcome, _values in planned]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -180,6 +180,24 @@ async def requeue_claimed(
         query.values(status="pending", next_attempt_at=now, claimed_by=None, updated_at=now)
     )
     return result.rowcount or 0
+
+
+_WITH_PENDING = Prepared(
+    sa.select(webhook_deliveries.c.message_id)
+    .where(
+        webhook_deliveries.c.message_id.in_(sa.bindparam("message_ids", expanding=True)),
+        webhook_deliveries.c.status == "pending",
+    )
+    .distinct()
+)
+
+
+async def messages_with_pending(conn: AsyncConnection, message_ids: Iterable[str]) -> set[str]:
+    """Those of `message_ids` with a delivery still pending."""
+    ids = sorted(message_ids)
+    if not ids:
+        return set()
+    return {r["message_id"] for r in await _WITH_PENDING.rows(conn, {"message_ids": ids})}
 
 
 _NEXT_DUE = Prepared(

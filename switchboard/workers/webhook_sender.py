@@ -152,6 +152,7 @@ class WebhookSender:
     async def _deliver(self, item: webhooks.Claimed) -> None:
         """One round: each target in order until one answers 2xx."""
         timeout = self.rt.settings.webhooks.timeout
+        let_go = True  # whether the round may have let a held-back delivery go
         try:
             targets = item.targets
             for index, url in enumerate(targets):
@@ -163,6 +164,7 @@ class WebhookSender:
                     webhooks.Attempt(item, result, body, last_in_round=index == len(targets) - 1)
                 )
                 if outcome != "continue":
+                    let_go = bool(item.delivery.get("later_pending", True))
                     break
         except asyncio.CancelledError:
             raise
@@ -170,12 +172,18 @@ class WebhookSender:
             # The claim stays; lease recovery (or this worker's next start) retries it.
             log.exception("webhook delivery %s failed unexpectedly", item.delivery["id"])
         finally:
+            host_was_full = self._per_host[item.host] >= self.rt.settings.webhooks.per_host_limit
+            slots_were_full = self._slots.locked()
             self._per_host[item.host] -= 1
             if self._per_host[item.host] <= 0:
                 del self._per_host[item.host]
             self._slots.release()
-            # A later event of the same message (to the same host) may have been waiting.
-            self.rt.wake_webhook_sender([item.host])
+            # Claim again if this round freed what held deliveries back: a later event of
+            # the same message, a slot of a host at its limit, or a slot at all. Otherwise
+            # a claim now could only find what the next wake-up will (one claim per
+            # delivery, a third of the sender's claims at low rates, found nothing).
+            if let_go or host_was_full or slots_were_full:
+                self.rt.wake_webhook_sender([item.host])
 
     async def stop(self, grace: float = 5.0) -> None:
         """Stop claiming; let attempts in flight finish for up to `grace` seconds."""

@@ -299,6 +299,9 @@ def test_webhook_attempts_are_recorded_together_and_a_lost_claim_is_not_overwrit
         ]
         outcomes = await webhooks.record_attempts(w.rt, "ws", batch)
         assert outcomes == ["delivered", "delivered", "pending"]
+        # Only the failed round leaves its message a pending delivery (its own retry, which
+        # also lets the message's later events go): the sender claims again for it alone.
+        assert [h.delivery["later_pending"] for h in held] == [False, False, True]
         ids = [h.delivery["id"] for h in held]
         async with w.rt.read() as conn:
             d = webhook_deliveries.c
