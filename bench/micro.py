@@ -265,6 +265,7 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
     )
     rows.append(["one statement: aiosqlite alone", f"{bare_async:,.0f} µs"])
     rows.append(["one statement: stdlib sqlite3", f"{bare:,.1f} µs"])
+    await transaction_costs(url, rows, n)
 
     # The floor: stdlib sqlite3, same pragmas, one ~1 KB row per transaction.
     raw = sqlite3.connect(work / "raw.db", isolation_level=None)
@@ -279,6 +280,74 @@ async def db_steps(work: Path, rows: list[Row], n: int) -> None:
     rate = n / (time.perf_counter() - t)
     raw.close()
     rows.append(["stdlib sqlite3, 1 row per transaction (WAL, FULL)", f"{rate:,.0f}/s"])
+
+
+async def transaction_costs(url: str, rows: list[Row], n: int) -> None:
+    """The fixed costs every transaction and statement of the pipeline pays (CPU, µs):
+    what a message pays in full when batches hold one or two."""
+    import itertools
+
+    from switchboard.config import load_settings
+    from switchboard.services.runtime import Runtime
+    from switchboard.store.database import create_engine
+
+    engine = create_engine(url)
+    rt = Runtime(settings=load_settings(database_url=url), engine=engine)
+    keys = itertools.count()
+    probe = "SELECT id FROM accounts WHERE id = ?"
+
+    async def empty_write() -> None:
+        async with rt.transaction():
+            pass
+
+    async def one_insert() -> None:
+        async with rt.transaction() as conn:
+            await conn.exec_driver_sql(
+                "INSERT INTO sender_throughput (address, next_free_at) VALUES (?, '2026-01-01')",
+                (f"micro-{next(keys)}",),
+            )
+
+    async def read_connection() -> None:
+        async with rt.read() as conn:
+            await conn.exec_driver_sql(probe, ("x",))
+
+    steps: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+        ("write transaction (group commit), nothing written", empty_write),
+        ("write transaction (group commit), one INSERT and its commit", one_insert),
+        ("read connection with one statement", read_connection),
+    ]
+    async with rt.transaction() as conn:
+        try:
+            from switchboard.store import driver_calls
+        except ImportError:  # code older than store/driver_calls.py
+            driver_calls = None
+
+        async def through_sqlalchemy() -> None:
+            (await conn.exec_driver_sql(probe, ("x",))).all()
+
+        costs = [("prepared statement through exec_driver_sql", through_sqlalchemy)]
+        if driver_calls is not None:
+
+            async def direct() -> None:
+                await driver_calls.execute(conn, probe, ("x",))
+
+            costs.append(("prepared statement through store/driver_calls.py", direct))
+        for label, step in costs:
+            rows.append([label, f"{await cpu_each(n, step):,.1f} µs of CPU"])
+    for label, step in steps:
+        rows.append([label, f"{await cpu_each(n, step):,.0f} µs of CPU"])
+    await rt.close()
+    await engine.dispose()
+
+
+async def cpu_each(n: int, step: Callable[[], Awaitable[Any]]) -> float:
+    """CPU per call of `step` (all threads, so a commit's thread counts), after a warm-up."""
+    for _ in range(20):
+        await step()
+    cpu = time.process_time()
+    for _ in range(n):
+        await step()
+    return (time.process_time() - cpu) / n * 1e6
 
 
 async def worker_steps(
