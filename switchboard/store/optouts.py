@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.executemany import dialect_insert
 from switchboard.store.pagination import fetch_page
+from switchboard.store.prepared import Prepared
 from switchboard.store.schema import messages, opt_outs
 
 
@@ -17,14 +18,16 @@ async def blocked_pairs(conn: AsyncConnection, pairs: set[tuple[str, str]]) -> s
     """Which (messaging profile, destination) pairs of `pairs` have a block rule."""
     if not pairs:
         return set()
-    rows = await conn.execute(_BLOCKED_PAIRS, {"pairs": sorted(pairs)})
-    return {(r[0], r[1]) for r in rows}
+    rows = await _BLOCKED_PAIRS.rows(conn, {"pairs": sorted(pairs)})
+    return {(r["messaging_profile_id"], r["to_address"]) for r in rows}
 
 
-# Built once: building the statement cost more than running it (bench: accept batches).
-_BLOCKED_PAIRS = sa.select(opt_outs.c.messaging_profile_id, opt_outs.c.to_address).where(
-    sa.tuple_(opt_outs.c.messaging_profile_id, opt_outs.c.to_address).in_(
-        sa.bindparam("pairs", expanding=True)
+# Run by every accept batch: built once and run on the driver (store/prepared.py).
+_BLOCKED_PAIRS = Prepared(
+    sa.select(opt_outs.c.messaging_profile_id, opt_outs.c.to_address).where(
+        sa.tuple_(opt_outs.c.messaging_profile_id, opt_outs.c.to_address).in_(
+            sa.bindparam("pairs", expanding=True)
+        )
     )
 )
 

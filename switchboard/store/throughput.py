@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.store.prepared import Prepared
 from switchboard.store.schema import sender_throughput
 
 EPOCH = datetime.fromisoformat("1970-01-01T00:00:00+00:00")
@@ -22,7 +23,7 @@ async def lock_sender(conn: AsyncConnection, address: str) -> datetime | None:
     sender seen for the first time gets its row in the same statement.
     """
     lock = _LOCKS[conn.dialect.name]
-    value = (await conn.execute(lock, {"address": address, "epoch": EPOCH})).scalar_one()
+    value = await lock.scalar(conn, {"address": address, "epoch": EPOCH})
     return None if value is None or value <= EPOCH else value
 
 
@@ -36,23 +37,25 @@ def _lock_statement(dialect: Any) -> Any:
     ).returning(sender_throughput.c.next_free_at)
 
 
-# Built once per backend: building the statement cost more than running it.
-_LOCKS = {"postgresql": _lock_statement(postgresql), "sqlite": _lock_statement(sqlite)}
+# Run by every accept batch: built once per backend and run on the driver (store/prepared.py).
+_LOCKS = {
+    "postgresql": Prepared(_lock_statement(postgresql)),
+    "sqlite": Prepared(_lock_statement(sqlite)),
+}
 
 
 async def set_next_free(conn: AsyncConnection, next_free: dict[str, datetime | None]) -> None:
     """Store the senders' new next free times (one statement for all of them)."""
-    values = [
-        {"b_address": address, "b_next_free_at": value}
-        for address, value in next_free.items()
-        if value is not None
-    ]
-    if values:
-        await conn.execute(_SET_NEXT_FREE, values)
+    for address, value in sorted(next_free.items()):
+        if value is not None:
+            await _SET_NEXT_FREE.run(conn, {"b_address": address, "b_next_free_at": value})
 
 
-_SET_NEXT_FREE = (
+# A batch mostly has one sender or a few: one prepared statement each, run on the driver.
+_SET_NEXT_FREE = Prepared(
     sender_throughput.update()
     .where(sender_throughput.c.address == sa.bindparam("b_address"))
-    .values(next_free_at=sa.bindparam("b_next_free_at"))
+    .values(
+        next_free_at=sa.bindparam("b_next_free_at", type_=sender_throughput.c.next_free_at.type)
+    )
 )
