@@ -3,21 +3,21 @@
 The statements the workers and the accept batch run most (store/prepared.py,
 store/executemany.py) are compiled once, so all SQLAlchemy still does for each run through
 `exec_driver_sql` is bookkeeping: an execution context, events, a cursor wrapper, a result
-object, and on SQLite two greenlet switches into the async driver. That costs about 65 µs
-of CPU a statement, against 2 µs for the `sqlite3` call itself (`python -m bench.micro`).
-The pipeline runs dozens of such statements per message, so at the rates a sandbox sees
-(a message or a few per batch) this bookkeeping was most of a message's CPU.
+object, and on SQLite two greenlet switches into the async driver. That costs 35–65 µs of
+CPU a statement (by the machine's phase), against 2–3 µs for the `sqlite3` call itself
+(`python -m bench.micro`). The pipeline runs dozens of such statements per message, so at
+the rates a sandbox sees (a message or a few per batch) this bookkeeping was most of a
+message's CPU.
 
 On the inline SQLite driver (store/sqlite_driver.py), whose statements already run on the
-event loop's thread, `execute` and `executemany` call the `sqlite3` connection directly.
-So does the BEGIN that SQLAlchemy's `begin` event
-emits for every transaction (store/database.py). What SQLAlchemy would have done around them
-is kept: the transaction is begun first when the
-connection has none (its autobegin, with the BEGIN of store/database.py), errors come out as
-SQLAlchemy's exception classes (`IntegrityError`, `OperationalError`, …), and statements
-that write the tables `store/change_watch.py` watches still go through SQLAlchemy, whose
-event tells the caches. Every other driver (PostgreSQL) goes through `exec_driver_sql` as
-before.
+event loop's thread, `execute` and `executemany` call the `sqlite3` connection directly, and
+`begin` runs the BEGIN that SQLAlchemy's `begin` event emits for every transaction
+(store/database.py). What SQLAlchemy would have done around them is kept: a statement on a
+connection with no transaction open begins one first (SQLAlchemy's autobegin), errors come
+out as SQLAlchemy's exception classes (`IntegrityError`, `OperationalError`, …), and
+statements that write the tables `store/change_watch.py` watches still go through
+SQLAlchemy, whose event tells the caches. Every other driver (PostgreSQL) goes through
+`exec_driver_sql` as before.
 """
 
 from __future__ import annotations

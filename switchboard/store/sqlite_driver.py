@@ -201,7 +201,7 @@ class InlineConnection:
         try:
             await cursor.execute(sql)
         finally:
-            cursor._cursor.close()
+            await cursor.close()
 
     async def commit(self) -> None:
         # In a thread: the fsync of the WAL must not stop the event loop (module docstring).
