@@ -1,4 +1,4 @@
-"""Work to do once a connection's current transaction has committed, and dropped if it rolls back.
+"""Work to do when a connection's transaction commits, and dropped if it rolls back.
 
 Waking a worker for rows a transaction queues must wait for its commit, or the worker finds
 nothing. SQLAlchemy's `event.listen(connection, "commit", fn, once=True)` does that, but a
@@ -7,6 +7,11 @@ nothing. SQLAlchemy's `event.listen(connection, "commit", fn, once=True)` does t
 listener ever added to it, one per batch that queued a webhook since the server started, so
 a commit's cost grew with the server's uptime. Here the callbacks wait in the connection's
 `info` dictionary, and one listener per engine runs (on commit) or drops (on rollback) them.
+
+SQLAlchemy's commit event fires as the COMMIT is issued, not once it has returned, as the
+listeners before did. For a wake-up that is soon enough on SQLite: the woken worker's own
+transaction queues behind the commit on the same writer connection. On PostgreSQL a worker
+woken that early may find nothing yet, and takes the rows at its next wake-up or poll.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ def _install(engine: sa.Engine) -> None:
 
 
 def after_commit(conn: AsyncConnection, callback: Callable[[], Any]) -> None:
-    """Call `callback` once `conn`'s transaction commits (at once if none is open); never if
+    """Call `callback` when `conn`'s transaction commits (at once if none is open); never if
     it rolls back."""
     sync = conn.sync_connection
     if sync is None or not sync.in_transaction():
