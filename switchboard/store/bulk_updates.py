@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchboard.store.schema import accounts, bulk_update_items, bulk_update_orders
+from switchboard.store.schema import accounts, bulk_update_items, bulk_update_orders, inline
 
 ITEM_CHUNK = 500
 
@@ -62,7 +62,7 @@ def _may_start(order: sa.FromClause, stale_before: datetime) -> list[sa.ColumnEl
         ~sa.exists()
         .where(
             older.c.account_id == c.account_id,
-            older.c.status != "done",
+            older.c.status != inline("done"),
             sa.tuple_(older.c.created_at, older.c.id) < sa.tuple_(c.created_at, c.id),
         )
         .correlate(order),

@@ -13,7 +13,7 @@ from switchboard.store.bulk import update_many
 from switchboard.store.claims import picked_ids
 from switchboard.store.executemany import insert_many
 from switchboard.store.prepared import Prepared
-from switchboard.store.schema import message_events, messages
+from switchboard.store.schema import inline, message_events, messages
 
 
 async def insert_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -54,14 +54,17 @@ async def get_message_by_id(conn: AsyncConnection, message_id: str) -> dict[str,
 def _claim_statement() -> sa.Update:
     due = (
         sa.select(messages.c.id)
-        .where(messages.c.status == "queued", messages.c.next_attempt_at <= sa.bindparam("now"))
+        .where(
+            messages.c.status == inline("queued"),
+            messages.c.next_attempt_at <= sa.bindparam("now"),
+        )
         .order_by(messages.c.next_attempt_at)
         .limit(sa.bindparam("limit"))
         .with_for_update(skip_locked=True)
     )
     return (
         messages.update()
-        .where(messages.c.id.in_(picked_ids(due)), messages.c.status == "queued")
+        .where(messages.c.id.in_(picked_ids(due)), messages.c.status == inline("queued"))
         .values(
             status="sending",
             claimed_by=sa.bindparam("worker_id"),
@@ -162,7 +165,7 @@ async def renew_claims(
         return 0
     held = (
         messages.c.id.in_(list(message_ids)),
-        messages.c.status == "sending",
+        messages.c.status == inline("sending"),
         messages.c.claimed_by == worker_id,
     )
     free = sa.select(messages.c.id).where(*held).with_for_update(skip_locked=True)
@@ -178,7 +181,9 @@ async def renew_claims(
 async def stale_sending(conn: AsyncConnection, cutoff: datetime) -> list[dict[str, Any]]:
     """Rows left in `sending` since before `cutoff`: their worker died mid-submit."""
     rows = await conn.execute(
-        sa.select(messages).where(messages.c.status == "sending", messages.c.claimed_at < cutoff)
+        sa.select(messages).where(
+            messages.c.status == inline("sending"), messages.c.claimed_at < cutoff
+        )
     )
     return [dict(r._mapping) for r in rows]
 
@@ -188,7 +193,7 @@ async def awaiting_receipt(
 ) -> list[dict[str, Any]]:
     rows = await conn.execute(
         sa.select(messages)
-        .where(messages.c.status == "sent", messages.c.carrier == carrier)
+        .where(messages.c.status == inline("sent"), messages.c.carrier == carrier)
         .order_by(messages.c.sent_at)
         .limit(limit)
     )
@@ -198,7 +203,7 @@ async def awaiting_receipt(
 async def sent_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> list[dict[str, Any]]:
     rows = await conn.execute(
         sa.select(messages)
-        .where(messages.c.status == "sent", messages.c.sent_at < cutoff)
+        .where(messages.c.status == inline("sent"), messages.c.sent_at < cutoff)
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]
@@ -206,11 +211,11 @@ async def sent_before(conn: AsyncConnection, cutoff: datetime, limit: int) -> li
 
 _PAST_DEADLINE = Prepared(
     sa.select(messages)
-    .where(messages.c.status == "queued", messages.c.valid_until < sa.bindparam("now"))
+    .where(messages.c.status == inline("queued"), messages.c.valid_until < sa.bindparam("now"))
     .limit(sa.bindparam("limit"))
 )
 _NEXT_DUE = Prepared(
-    sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status == "queued")
+    sa.select(sa.func.min(messages.c.next_attempt_at)).where(messages.c.status == inline("queued"))
 )
 
 

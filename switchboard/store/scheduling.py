@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from switchboard.store.schema import messages
+from switchboard.store.schema import inline, messages
 
 
 async def due_scheduled(conn: AsyncConnection, now: datetime, limit: int) -> list[dict[str, Any]]:
@@ -19,7 +19,7 @@ async def due_scheduled(conn: AsyncConnection, now: datetime, limit: int) -> lis
     """
     rows = await conn.execute(
         sa.select(messages)
-        .where(messages.c.status == "scheduled", messages.c.send_at <= now)
+        .where(messages.c.status == inline("scheduled"), messages.c.send_at <= now)
         .order_by(messages.c.send_at)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -31,7 +31,9 @@ async def next_send_at(conn: AsyncConnection) -> datetime | None:
     """The earliest `send_at` still waiting (the scheduler sleeps until then)."""
     row = (
         await conn.execute(
-            sa.select(sa.func.min(messages.c.send_at)).where(messages.c.status == "scheduled")
+            sa.select(sa.func.min(messages.c.send_at)).where(
+                messages.c.status == inline("scheduled")
+            )
         )
     ).first()
     value = row[0] if row else None  # min() keeps the column type, so this is aware UTC

@@ -16,6 +16,7 @@ from switchboard.store.executemany import insert_many
 from switchboard.store.pagination import fetch_page
 from switchboard.store.prepared import Prepared
 from switchboard.store.schema import (
+    inline,
     signing_keys,
     webhook_attempts,
     webhook_deliveries,
@@ -51,8 +52,8 @@ def _earlier_unsettled() -> sa.Exists:
                 sa.and_(other.c.created_at == d.created_at, other.c.id < d.id),
             ),
             sa.or_(
-                other.c.status == "delivering",
-                sa.and_(other.c.status == "pending", other.c.attempt_count == 0),
+                other.c.status == inline("delivering"),
+                sa.and_(other.c.status == inline("pending"), other.c.attempt_count == 0),
             ),
         )
         .exists()
@@ -81,7 +82,9 @@ def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
     due = (
         sa.select(d.id)
         .where(
-            d.status == "pending", d.next_attempt_at <= sa.bindparam("now"), ~_earlier_unsettled()
+            d.status == inline("pending"),
+            d.next_attempt_at <= sa.bindparam("now"),
+            ~_earlier_unsettled(),
         )
         .order_by(d.next_attempt_at, d.created_at)
         .limit(sa.bindparam("limit"))
@@ -91,7 +94,7 @@ def _claim_statement(*, skip_busy_hosts: bool) -> sa.Update:
         due = due.where(d.target_host.not_in(sa.bindparam("busy_hosts", expanding=True)))
     return (
         webhook_deliveries.update()
-        .where(d.id.in_(picked_ids(due)), d.status == "pending")
+        .where(d.id.in_(picked_ids(due)), d.status == inline("pending"))
         .values(
             status="delivering",
             claimed_by=sa.bindparam("worker_id"),
@@ -172,7 +175,7 @@ async def requeue_claimed(
     """Claims older than `claimed_before` (of `worker_id`, or anyone's) → pending, due now."""
     d = webhook_deliveries.c
     query = webhook_deliveries.update().where(
-        d.status == "delivering", d.claimed_at < claimed_before
+        d.status == inline("delivering"), d.claimed_at < claimed_before
     )
     if worker_id is not None:
         query = query.where(d.claimed_by == worker_id)
@@ -186,7 +189,7 @@ _WITH_PENDING = Prepared(
     sa.select(webhook_deliveries.c.message_id)
     .where(
         webhook_deliveries.c.message_id.in_(sa.bindparam("message_ids", expanding=True)),
-        webhook_deliveries.c.status == "pending",
+        webhook_deliveries.c.status == inline("pending"),
     )
     .distinct()
 )
@@ -202,7 +205,7 @@ async def messages_with_pending(conn: AsyncConnection, message_ids: Iterable[str
 
 _NEXT_DUE = Prepared(
     sa.select(sa.func.min(webhook_deliveries.c.next_attempt_at)).where(
-        webhook_deliveries.c.status == "pending"
+        webhook_deliveries.c.status == inline("pending")
     )
 )
 
