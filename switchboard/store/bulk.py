@@ -11,7 +11,8 @@ differ (store/executemany.py).
 The workers run these for every batch they record, so the statements are built once per
 shape (table, shared columns, guard columns) with bind parameters and run on the driver
 (store/prepared.py): building them per call, and SQLAlchemy's execution around them, cost
-more than running them.
+more than running them. A guard on `status` is written into the SQL (`schema.inline`), one
+statement per status: bound, it would make SQLite prepare the statement again at every run.
 """
 
 from __future__ import annotations
@@ -24,10 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.executemany import ROW_ID, update_by_id
 from switchboard.store.prepared import Prepared
+from switchboard.store.schema import inline
 
 _IDS = "_bulk_ids"
 
-_guarded: dict[tuple[sa.Table, tuple[str, ...], tuple[str, ...]], Prepared] = {}
+Guard = tuple[tuple[str, str | None], ...]  # (column, its value if written inline)
+
+_guarded: dict[tuple[sa.Table, tuple[str, ...], Guard], Prepared] = {}
+_INLINE_GUARDS = frozenset({"status"})
 
 
 def _set(column: str) -> str:
@@ -38,7 +43,14 @@ def _is(column: str) -> str:
     return f"_is_{column}"
 
 
-def _guarded_update(table: sa.Table, shared: tuple[str, ...], guard: tuple[str, ...]) -> Prepared:
+def _guard(guard: Mapping[str, Any]) -> Guard:
+    return tuple(
+        (c, guard[c] if c in _INLINE_GUARDS and isinstance(guard[c], str) else None)
+        for c in sorted(guard)
+    )
+
+
+def _guarded_update(table: sa.Table, shared: tuple[str, ...], guard: Guard) -> Prepared:
     """UPDATE table SET <shared> WHERE id IN (…) AND <guard columns equal> RETURNING id."""
     key = (table, shared, guard)
     statement = _guarded.get(key)
@@ -51,7 +63,11 @@ def _guarded_update(table: sa.Table, shared: tuple[str, ...], guard: tuple[str, 
             table.update()
             .where(
                 table.c.id.in_(sa.bindparam(_IDS, expanding=True)),
-                *(table.c[c] == sa.bindparam(_is(c), type_=table.c[c].type) for c in guard),
+                *(
+                    table.c[c]
+                    == (sa.bindparam(_is(c), type_=table.c[c].type) if v is None else inline(v))
+                    for c, v in guard
+                ),
             )
             .values(assignments)
             .returning(table.c.id)
@@ -71,7 +87,7 @@ async def update_many(
     groups: dict[tuple[str, ...], list[tuple[str, Mapping[str, Any]]]] = {}
     for row_id, values in changes:
         groups.setdefault(tuple(sorted(values)), []).append((row_id, values))
-    guard_columns = tuple(sorted(guard))
+    guard_shape = _guard(guard)
     updated: set[str] = set()
     for columns, group in groups.items():
         first = group[0][1]
@@ -79,8 +95,8 @@ async def update_many(
         varying = [c for c in columns if c not in shared]
         params: dict[str, Any] = {_IDS: [row_id for row_id, _ in group]}
         params.update((_set(c), value) for c, value in shared.items())
-        params.update((_is(c), value) for c, value in guard.items())
-        statement = _guarded_update(table, tuple(shared), guard_columns)
+        params.update((_is(c), guard[c]) for c, inlined in guard_shape if inlined is None)
+        statement = _guarded_update(table, tuple(shared), guard_shape)
         hit = {row["id"] for row in await statement.rows(conn, params)}
         if varying and hit:
             await update_by_id(
