@@ -6,6 +6,7 @@ import asyncio
 import base64
 import socket
 import struct
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -140,6 +141,24 @@ def telnyx_unwrap(body: bytes, headers: dict[str, str], public_key_b64: str) -> 
     """Verify and parse with the official SDK, exactly as a customer would."""
     client = telnyx.Telnyx(api_key="x", public_key=public_key_b64, base_url="http://127.0.0.1:1")
     return client.webhooks.unwrap(body.decode("utf-8"), headers=headers)
+
+
+def _load_sdk_webhooks() -> None:
+    """Unwrap one signed event now: the SDK's first unwrap imports its webhook resource and
+    builds its event models (2 s and more on a slow machine), which inside a receiver's
+    handler would run into the sender's own timeout."""
+    from switchboard.webhooks.envelope import StoredEvent
+    from switchboard.webhooks.signing import WebhookSigner, generate_seed, public_key_b64
+
+    seed = generate_seed()
+    event = StoredEvent("ev-0", "message.sent", "2026-01-01T00:00:00.000Z", {"id": "m-0"})
+    body = event.render(1, "http://127.0.0.1/")
+    telnyx_unwrap(
+        body, WebhookSigner(seed).sign(body, event.id, int(time.time())), public_key_b64(seed)
+    )
+
+
+_load_sdk_webhooks()
 
 
 def standard_verify(body: bytes, headers: dict[str, str], public_key: str) -> bool:
