@@ -113,3 +113,56 @@ def test_a_statement_without_rows_runs(own_database_url: str) -> None:
             assert (stored["b"].doc, stored["b"].at) == (None, None)
 
     asyncio.run(main())
+
+
+def test_each_shape_of_parameters_expands_as_sqlalchemy_expands_it() -> None:
+    """The expansion worked out once per shape (which parameters, how long each list) gives
+    the SQL and the converted arguments SQLAlchemy's own expansion gives, on both drivers."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    from switchboard.store import messages, optouts, webhooks
+    from switchboard.store.bulk import _guarded_update
+    from switchboard.store.prepared import _expanded
+
+    pairs = [("p1", "+13125550100"), ("p2", "+13125550101"), ("p1", "+13125550102")]
+    guarded = _guarded_update(things, ("n", "at"), (("flag", None),))
+    cases: list[tuple[Prepared, dict[str, Any]]] = [
+        *((BY_IDS, {"ids": ids, "since": T}) for ids in ([], ["a"], ["a", "b", "c"])),
+        (BUMP, {"ids": ["a", "b"], "at": T}),
+        (LATEST, {"flag": True}),
+        *((optouts._BLOCKED_PAIRS, {"pairs": pairs[:n]}) for n in (1, 3)),
+        (messages._CLAIM, {"now": T, "limit": 64, "worker_id": "w1"}),
+        (
+            webhooks._CLAIM_SKIPPING_HOSTS,
+            {"now": T, "limit": 8, "worker_id": "w", "busy_hosts": ["h"]},
+        ),
+        (guarded, {"_bulk_ids": ["a", "b"], "_set_n": 3, "_set_at": T, "_is_flag": True}),
+    ]
+    for dialect in (sqlite.dialect(), postgresql.asyncpg.dialect()):  # type: ignore[attr-defined]
+        for statement, params in cases:
+            plan = statement._for(dialect)
+            assert plan.layouts is not None
+            layout = plan.layout(plan.shape(params))
+            assert (layout.sql, layout.arguments(params)) == _expanded(plan, params), (
+                dialect.name,
+                params,
+            )
+            # The same shape with other values: the same SQL, the new values.
+            other = {k: _other(v) for k, v in params.items()}
+            assert (layout.sql, layout.arguments(other)) == _expanded(plan, other)
+
+
+def _other(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_other(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_other(v) for v in value)
+    if isinstance(value, str):
+        return value + "-other"
+    if isinstance(value, datetime):
+        return value + timedelta(seconds=1)
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    return value
