@@ -63,12 +63,15 @@ class Runtime:
     changes: ChangeWatch = field(init=False)
     # Resolved senders of recent sends (services/messages.py).
     sender_cache: LookupCache[Sender] = field(init=False)
+    # Messaging profiles whose webhook URLs status changes read (services/webhooks.py).
+    profile_cache: LookupCache[dict[str, Any] | None] = field(init=False)
     # `engine`, or on PostgreSQL the same pool with no transaction around reads (read_one).
     _single_reads: AsyncEngine = field(init=False)
 
     def __post_init__(self) -> None:
         self.changes = watch(self.engine)
         self.sender_cache = LookupCache(SENDER_CACHE_SECONDS, self.changes)
+        self.profile_cache = LookupCache(SENDER_CACHE_SECONDS, self.changes)
         self._single_reads = self.engine
         if self.engine.dialect.name == "postgresql":
             self._single_reads = self.engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -172,9 +172,7 @@ async def enqueue_message_received(
     now = now or utcnow()
     profile = None
     if message.get("messaging_profile_id"):
-        profile = await profile_store.get_profile(
-            conn, message["account_id"], message["messaging_profile_id"]
-        )
+        profile = await _profile(rt, conn, message["account_id"], message["messaging_profile_id"])
     event = StoredEvent(
         id=new_id(),
         event_type="message.received",
@@ -189,6 +187,21 @@ async def enqueue_message_received(
         targets=profile_targets(profile),
         now=now,
         message_id=message["id"],
+    )
+
+
+async def _profile(
+    rt: Runtime, conn: AsyncConnection, account_id: str, profile_id: str
+) -> dict[str, Any] | None:
+    """The profile whose webhook URLs an event goes to, kept as sends keep resolved senders.
+
+    Every status change that queues a webhook needs it, and reading it (a row of JSON
+    columns) cost that change about a tenth of its CPU. This process's own profile updates
+    apply at once; another process's within the cache's time to live (runtime.py), as for
+    sends. The dict is shared: read it, never change it.
+    """
+    return await rt.profile_cache.get_or_load(
+        (account_id, profile_id), lambda: profile_store.get_profile(conn, account_id, profile_id)
     )
 
 
@@ -210,17 +223,13 @@ class StatusEventHook:
         ]
         if not wanted:
             return
-        profiles: dict[tuple[str, str], dict[str, Any] | None] = {}
         event_rows: list[dict[str, Any]] = []
         delivery_rows: list[dict[str, Any]] = []
         for row, event_type in wanted:
             profile = None
             profile_id = row.get("messaging_profile_id")
             if profile_id and row.get("use_profile_webhooks", True):
-                key = (row["account_id"], profile_id)
-                if key not in profiles:
-                    profiles[key] = await profile_store.get_profile(conn, *key)
-                profile = profiles[key]
+                profile = await _profile(self.rt, conn, row["account_id"], profile_id)
             targets = message_targets(row, profile)
             if not targets:
                 continue
