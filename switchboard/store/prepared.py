@@ -70,6 +70,10 @@ class _Layout:
 
 Shape = tuple[tuple[str, tuple[int, int | None] | None], ...]
 
+# Shapes kept per statement: list lengths are bounded by the batch sizes, so this is never
+# reached in practice; past it a run expands in full rather than growing the cache.
+MAX_LAYOUTS = 512
+
 
 @dataclass
 class _Compiled:
@@ -82,11 +86,18 @@ class _Compiled:
     result_converters: tuple[Converter | None, ...] | None = None
     layouts: dict[Shape, _Layout] | None = None  # None: values rendered into the SQL
 
-    def shape(self, params: Mapping[str, Any]) -> Shape:
-        return tuple(
-            (name, (len(value), _arity(value)) if name in self.expanding else None)
-            for name, value in params.items()
-        )
+    def shape(self, params: Mapping[str, Any]) -> Shape | None:
+        """Which parameters are given and how long each list is (None: a list that cannot
+        be indexed, such as a set, which only the full expansion takes)."""
+        shape: list[tuple[str, tuple[int, int | None] | None]] = []
+        for name, value in params.items():
+            if name not in self.expanding:
+                shape.append((name, None))
+            elif isinstance(value, list | tuple):
+                shape.append((name, (len(value), _arity(value))))
+            else:
+                return None
+        return tuple(shape)
 
     def layout(self, shape: Shape) -> _Layout:
         """Expand with a marker in place of each value the caller gives, and read where each
@@ -154,13 +165,16 @@ class Prepared:
         self, conn: AsyncConnection, params: Mapping[str, Any]
     ) -> tuple[DriverResult, _Compiled]:
         plan = self._for(conn.dialect)
-        if plan.layouts is None:
-            sql, args = _expanded(plan, params)
-        else:
-            shape = plan.shape(params)
+        layout = None
+        if plan.layouts is not None and (shape := plan.shape(params)) is not None:
             layout = plan.layouts.get(shape)
             if layout is None:
-                layout = plan.layouts[shape] = plan.layout(shape)
+                layout = plan.layout(shape)
+                if len(plan.layouts) < MAX_LAYOUTS:
+                    plan.layouts[shape] = layout
+        if layout is None:
+            sql, args = _expanded(plan, params)
+        else:
             sql, args = layout.sql, layout.arguments(params)
         result = await driver_calls.execute(conn, sql, args)
         if plan.result_converters is None:

@@ -142,7 +142,9 @@ def test_each_shape_of_parameters_expands_as_sqlalchemy_expands_it() -> None:
         for statement, params in cases:
             plan = statement._for(dialect)
             assert plan.layouts is not None
-            layout = plan.layout(plan.shape(params))
+            shape = plan.shape(params)
+            assert shape is not None
+            layout = plan.layout(shape)
             assert (layout.sql, layout.arguments(params)) == _expanded(plan, params), (
                 dialect.name,
                 params,
@@ -166,3 +168,20 @@ def _other(value: Any) -> Any:
     if isinstance(value, int):
         return value + 1
     return value
+
+
+def test_a_set_for_a_list_parameter_takes_the_full_expansion(own_database_url: str) -> None:
+    async def main() -> None:
+        async with fresh_tables(own_database_url, meta) as engine:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    things.insert(),
+                    [{"id": i, "n": 1, "flag": True, "at": T, "doc": None} for i in "abc"],
+                )
+            async with engine.connect() as conn:
+                plan = BY_IDS._for(conn.dialect)
+                assert plan.shape({"ids": {"a", "c"}, "since": T}) is None
+                got = await BY_IDS.rows(conn, {"ids": {"a", "c"}, "since": T})
+                assert [r["id"] for r in got] == ["a", "c"]
+
+    asyncio.run(main())
