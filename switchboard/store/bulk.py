@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.store.executemany import ROW_ID, update_by_id
 from switchboard.store.prepared import Prepared
-from switchboard.store.schema import inline
+from switchboard.store.schema import can_inline, inline
 
 _IDS = "_bulk_ids"
 
@@ -44,8 +44,10 @@ def _is(column: str) -> str:
 
 
 def _guard(guard: Mapping[str, Any]) -> Guard:
+    """The guard's columns, each with its value when that value goes into the SQL (a status
+    that is a plain word; anything else stays bound)."""
     return tuple(
-        (c, guard[c] if c in _INLINE_GUARDS and isinstance(guard[c], str) else None)
+        (c, guard[c] if c in _INLINE_GUARDS and can_inline(guard[c]) else None)
         for c in sorted(guard)
     )
 

@@ -215,7 +215,8 @@ class Prepared:
 
 
 def _expanded(plan: _Compiled, params: Mapping[str, Any]) -> tuple[str, tuple[Any, ...]]:
-    """SQLAlchemy's own expansion, run in full (for values it renders into the SQL)."""
+    """SQLAlchemy's own expansion, run in full: for statements whose values it writes into
+    the SQL, lists it cannot index (sets), and shapes past `MAX_LAYOUTS`."""
     state = plan.compiled.construct_expanded_state(dict(params))
     converters = {**plan.bind_converters, **state.processors}
     args = tuple(

@@ -21,6 +21,11 @@ def partial_index(name: str, *columns: str, where: str) -> sa.Index:
 _INLINE_SAFE = re.compile(r"[a-z_]+")
 
 
+def can_inline(value: object) -> bool:
+    """Whether `inline` takes `value`: a plain lowercase word."""
+    return isinstance(value, str) and _INLINE_SAFE.fullmatch(value) is not None
+
+
 def inline(value: str) -> sa.ColumnElement[str]:
     """`value` written into the SQL as a literal, where SQLAlchemy would bind a parameter.
 
@@ -31,7 +36,7 @@ def inline(value: str) -> sa.ColumnElement[str]:
     polls name their statuses inline. Only plain lowercase words are accepted: these are
     the code's own constants, never input.
     """
-    if not _INLINE_SAFE.fullmatch(value):
+    if not can_inline(value):
         raise ValueError(f"not a plain word: {value!r}")
     return sa.literal_column(f"'{value}'", sa.String)
 

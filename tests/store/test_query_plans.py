@@ -161,3 +161,13 @@ def test_inline_refuses_anything_but_a_plain_word() -> None:
         except ValueError:
             continue
         raise AssertionError(f"accepted {value!r}")
+
+
+def test_a_guard_status_that_is_not_a_plain_word_stays_bound() -> None:
+    from switchboard.store.bulk import _guard
+
+    assert _guard({"status": "sending", "claimed_by": "w1"}) == (
+        ("claimed_by", None),
+        ("status", "sending"),
+    )
+    assert _guard({"status": "Odd-Status"}) == (("status", None),)
