@@ -229,11 +229,16 @@ def wait_http(url: str, proc: Proc, timeout: float = 60.0) -> None:
 
 @contextlib.contextmanager
 def workdir(prefix: str = "switchboard-bench-") -> Iterator[Path]:
+    """A scratch directory, removed afterwards unless BENCH_KEEP_WORKDIR is set (to look at
+    the database a run left)."""
     path = Path(tempfile.mkdtemp(prefix=prefix))
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP_WORKDIR"):
+            print(f"work directory kept: {path}")
+        else:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

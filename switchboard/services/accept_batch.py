@@ -108,8 +108,7 @@ class AcceptBatcher:
         if not jobs:
             return
         try:
-            async with self.rt.transaction() as conn:
-                stored = await store_batch(self.rt, conn, jobs)
+            stored = await self.rt.run_transaction(lambda conn: store_batch(self.rt, conn, jobs))
         except Exception as exc:  # nothing of the batch was committed
             log.warning("storing a batch of %d sends failed: %s", len(jobs), exc)
             for job in jobs:

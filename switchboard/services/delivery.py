@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from switchboard.carriers.base import (
     Accepted,
     DeliveryReport,
@@ -47,14 +49,17 @@ async def claim(rt: Runtime, worker_id: str, limit: int) -> list[dict[str, Any]]
         "valid_until": None,
         "errors": [delivery_error("40014", "The message expired in the send queue.")],
     }
-    async with rt.transaction() as conn:
+
+    async def claim_in(conn: AsyncConnection) -> list[dict[str, Any]]:
         overdue = await message_store.queued_past_deadline(conn, now, limit)
         if overdue:
             moves = [events.Move(row, "sending_failed", expired) for row in overdue]
             await events.move_many(rt, conn, moves, now)
         rows = await message_store.claim_due(conn, worker_id, now, limit)
         await events.record(rt, conn, rows, now)
-    return rows
+        return rows
+
+    return await rt.run_transaction(claim_in)
 
 
 @dataclass(frozen=True)
@@ -128,8 +133,8 @@ async def record_submit_results(rt: Runtime, outcomes: Sequence[SubmitOutcome]) 
                 f"{move.message['status']!r} to {move.status!r}"
             )
     if legal:
-        async with rt.transaction() as conn:
-            rows = await events.move_many(rt, conn, [moves[i] for i in legal], now)
+        legal_moves = [moves[i] for i in legal]
+        rows = await rt.run_transaction(lambda conn: events.move_many(rt, conn, legal_moves, now))
         for i, row in zip(legal, rows, strict=True):
             results[i] = row
     return results
@@ -153,9 +158,10 @@ async def apply_delivery_reports(rt: Runtime, reports: Sequence[DeliveryReport])
     a repeat of a receipt earlier in the same batch: `move_many` keeps the first).
     """
     now = utcnow()
-    known: list[bool] = []
-    moves: list[events.Move] = []
-    async with rt.transaction() as conn:
+
+    async def apply_in(conn: AsyncConnection) -> list[bool]:
+        known: list[bool] = []
+        moves: list[events.Move] = []
         found = await message_store.find_by_carrier_refs(
             conn, [(r.carrier, r.carrier_message_id) for r in reports]
         )
@@ -176,7 +182,9 @@ async def apply_delivery_reports(rt: Runtime, reports: Sequence[DeliveryReport])
             moves.append(events.Move(row, report.status, values))
         if moves:
             await events.move_many(rt, conn, moves, now)
-    return known
+        return known
+
+    return await rt.run_transaction(apply_in)
 
 
 def completed_at(report: DeliveryReport, row: dict[str, Any], now: datetime) -> datetime:

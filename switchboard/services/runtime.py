@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -29,6 +29,8 @@ SENDER_CACHE_SECONDS = 1.0
 class Notifier(Protocol):
     def notify(self, topic: str) -> None: ...
 
+
+T = TypeVar("T")
 
 # Work that must commit together with status changes: (conn, changed rows, now).
 TransitionHook = Callable[[AsyncConnection, Sequence[dict[str, Any]], datetime], Awaitable[None]]
@@ -102,6 +104,19 @@ class Runtime:
             return
         async with self.engine.begin() as conn:
             yield conn
+
+    async def run_transaction(self, body: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """`await body(conn)` in a write transaction; its result once committed.
+
+        The same as `async with transaction()`, but on SQLite the group committer runs
+        `body` itself, without handing its connection to the caller's task and back (two
+        passes of a busy event loop per transaction; store/group_commit.py). For the
+        workers' batch handlers, which write most.
+        """
+        if self.group_commit is not None:
+            return await self.group_commit.run(body)
+        async with self.engine.begin() as conn:
+            return await body(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

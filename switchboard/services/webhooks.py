@@ -390,14 +390,21 @@ async def claim(
     due time when the claim drained it, are read in the same transaction: each separate
     read took a connection of its own, about as much CPU as the claim."""
     now = utcnow()
-    async with rt.transaction() as conn:
+
+    async def claim_in(
+        conn: AsyncConnection,
+    ) -> tuple[list[dict[str, Any]], datetime | None, list[dict[str, Any]] | None]:
         rows = await webhook_store.claim_due(conn, worker_id, now, limit, busy_hosts)
-        drained = len(rows) < limit
-        next_due = await webhook_store.next_due_at(conn) if drained else None
-        account_ids = sorted({r["account_id"] for r in rows})
+        next_due = await webhook_store.next_due_at(conn) if len(rows) < limit else None
         keys = None
         if rows and not rt.settings.webhook_signing_key:
+            account_ids = sorted({r["account_id"] for r in rows})
             keys = await webhook_store.signing_keys_in_use(conn, account_ids, now)
+        return rows, next_due, keys
+
+    rows, next_due, keys = await rt.run_transaction(claim_in)
+    drained = len(rows) < limit
+    account_ids = sorted({r["account_id"] for r in rows})
     if not rows:
         return ClaimRound([], drained, next_due)
     signers = await signers_for(rt, account_ids, keys)
@@ -464,7 +471,8 @@ async def record_attempts(rt: Runtime, worker_id: str, attempts: Sequence[Attemp
         )
         for a, _outcome, values in planned
     ]
-    async with rt.transaction() as conn:
+
+    async def record_in(conn: AsyncConnection) -> tuple[set[str], set[str]]:
         await webhook_store.insert_attempts(conn, rows)
         held = await webhook_store.update_claimed_many(
             conn, worker_id, [(a.claimed.delivery["id"], values) for a, _, values in planned]
@@ -474,7 +482,9 @@ async def record_attempts(rt: Runtime, worker_id: str, attempts: Sequence[Attemp
             if d["id"] in held and outcome == "delivered" and d["event_type"] == "message.received":
                 await events.inbound_webhook_delivered(rt, conn, d["message_id"], now)
         ended = {a.claimed.delivery["message_id"] for a, o, _ in planned if o != "continue"}
-        waiting = await webhook_store.messages_with_pending(conn, ended - {None})
+        return held, await webhook_store.messages_with_pending(conn, ended - {None})
+
+    held, waiting = await rt.run_transaction(record_in)
     for a, _outcome, values in planned:
         d = a.claimed.delivery
         if d["id"] not in held:
