@@ -184,3 +184,41 @@ def test_without_a_group_committer_a_body_runs_in_its_own_transaction(tmp_path: 
 async def _failing(conn: AsyncConnection) -> None:
     await conn.execute(items.insert().values(id=8))
     raise ValueError("rolled back")
+
+
+def test_a_caller_cancelled_during_the_commit_leaves_the_others_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A block's caller that stops waiting while its batch commits: the batch still commits
+    and every other caller of it gets its answer."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        real_commit = AsyncConnection.commit
+        committing = asyncio.Event()
+        proceed = asyncio.Event()
+
+        async def slow_commit(self: AsyncConnection) -> None:
+            committing.set()
+            await proceed.wait()
+            await real_commit(self)
+
+        monkeypatch.setattr(AsyncConnection, "commit", slow_commit)
+
+        async def insert(i: int) -> None:
+            async with committer.transaction() as conn:
+                await conn.execute(items.insert().values(id=i))
+
+        tasks = [asyncio.create_task(insert(i)) for i in range(5)]
+        await committing.wait()
+        tasks[2].cancel()
+        await asyncio.sleep(0)
+        proceed.set()
+        results = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+        assert isinstance(results[2], asyncio.CancelledError)
+        assert [r for i, r in enumerate(results) if i != 2] == [None] * 4
+        assert await stored(engine) == set(range(5))  # the cancelled one committed too
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
