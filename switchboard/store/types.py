@@ -63,8 +63,9 @@ def _to_sqlite_text(value: datetime | None) -> str | None:
     if text is not None:
         return text
     aware = value if value.tzinfo is None or value.tzinfo is UTC else value.astimezone(UTC)
-    # "YYYY-MM-DD HH:MM:SS.ffffff", dropping a "+00:00" suffix.
-    text = aware.isoformat(sep=" ", timespec="microseconds")[:26]
+    # "YYYY-MM-DD HH:MM:SS.ffffff", dropping a "+00:00" suffix. Positional arguments: the
+    # keywords' parsing was a third of the call.
+    text = aware.isoformat(" ", "microseconds")[:26]
     if len(_sqlite_texts) >= _MAX_KEPT:
         _sqlite_texts.clear()
     _sqlite_texts[value] = text
@@ -74,6 +75,11 @@ def _to_sqlite_text(value: datetime | None) -> str | None:
 def _from_sqlite_text(value: str | None) -> datetime | None:
     if value is None:
         return None
+    if len(value) == 26:  # what `_to_sqlite_text` writes: parsed with a UTC offset added,
+        try:  # a tenth of the cost of `.replace(tzinfo=UTC)` afterwards
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 

@@ -76,3 +76,19 @@ def test_many_distinct_values_past_the_kept_texts() -> None:
     values = [start + timedelta(microseconds=n) for n in range(2000)]
     for _ in range(2):  # the second pass finds some texts kept, recomputes the others
         assert [to_text(v) for v in values] == [f"2026-01-05 10:00:03.{n:06d}" for n in range(2000)]
+
+
+def test_texts_of_other_shapes_are_read_as_ever() -> None:
+    """Texts not in the written shape (dates alone, a `T`, an offset) take the general
+    parse: the naive time as UTC; an offset is replaced, not converted."""
+    _, from_text = processors()
+    for text in (
+        "2026-01-01",
+        "2026-01-01 00:00:00",
+        "2026-01-01T00:00:00.000001",
+        "2026-11-28T05:02:11.106700",
+        "2026-11-28 05:02:11.1+05:00",
+    ):
+        value = from_text(text)
+        assert value == datetime.fromisoformat(text).replace(tzinfo=UTC), text
+        assert value.tzinfo is UTC
