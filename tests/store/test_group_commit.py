@@ -87,10 +87,12 @@ def test_a_failing_transaction_rolls_back_alone(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
+@pytest.mark.parametrize("form", ["block", "body"])
 def test_no_success_is_reported_when_the_commit_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, form: str
 ) -> None:
-    """Fault injected between the batch and its commit: every caller of it gets the error."""
+    """Fault injected between the batch and its commit: every caller of it gets the error,
+    whether its transaction was a `transaction()` block or a body given to `run()`."""
 
     async def main() -> None:
         committer, engine = await setup(tmp_path)
@@ -107,8 +109,11 @@ def test_no_success_is_reported_when_the_commit_fails(
         answered: list[int] = []
 
         async def insert(i: int) -> None:
-            async with committer.transaction() as conn:
-                await conn.execute(items.insert().values(id=i))
+            if form == "body":
+                await committer.run(lambda conn: conn.execute(items.insert().values(id=i)))
+            else:
+                async with committer.transaction() as conn:
+                    await conn.execute(items.insert().values(id=i))
             answered.append(i)  # what an API handler would answer 200 for
 
         results = await asyncio.gather(*(insert(i) for i in range(50)), return_exceptions=True)

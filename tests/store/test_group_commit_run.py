@@ -66,41 +66,6 @@ def test_a_failing_body_rolls_back_alone_beside_blocks(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
-def test_no_body_result_is_reported_when_the_commit_fails(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Fault injected between the bodies and their commit: each caller gets the error."""
-
-    async def main() -> None:
-        committer, engine = await setup(tmp_path)
-        real_commit = AsyncConnection.commit
-        failures = {"left": 1}
-
-        async def failing_commit(self: AsyncConnection) -> None:
-            if failures["left"]:
-                failures["left"] -= 1
-                raise OSError("disk full")
-            await real_commit(self)
-
-        monkeypatch.setattr(AsyncConnection, "commit", failing_commit)
-        answered: list[int] = []
-
-        async def insert(i: int) -> None:
-            await committer.run(lambda conn: conn.execute(items.insert().values(id=i)))
-            answered.append(i)
-
-        results = await asyncio.gather(*(insert(i) for i in range(50)), return_exceptions=True)
-        assert sum(isinstance(r, OSError) for r in results) >= 1
-        assert set(answered) == await stored(engine)  # answered ⇔ durable, exactly
-        assert len(answered) < 50
-        await committer.run(lambda conn: conn.execute(items.insert().values(id=1000)))
-        assert 1000 in await stored(engine)  # and the committer keeps working
-        await committer.close()
-        await engine.dispose()
-
-    asyncio.run(main())
-
-
 def test_transactions_inside_a_body_are_savepoints_of_it(tmp_path: Path) -> None:
     async def main() -> None:
         committer, engine = await setup(tmp_path)
