@@ -46,8 +46,8 @@ GC_YOUNG_THRESHOLD = 50_000
 # interpreter's default is 5 ms). The COMMIT thread (store/sqlite_driver.py) needs the GIL
 # to start, after the fsync and to hand its result back; on a busy event loop it waited the
 # interval out each time, so a COMMIT whose fsync takes under a millisecond took 5–8 ms,
-# and each of a message's stages waits for one. At 200 msg/s this took the accept → webhook
-# p50 from 100–131 ms to 79–97 ms, and CPU per message down 8–13% (docs/performance.md).
+# and each of a message's stages waits for one. In three alternating pairs at 200 msg/s it
+# took the accept → webhook p50 from 100–131 ms to 79–97 ms (docs/performance.md).
 SWITCH_INTERVAL = 0.0005
 
 

@@ -150,23 +150,26 @@ class GroupCommitter:
         turn.go.set_result(conn)  # begun: a failure of the batch from here is the turn's
         if savepoint:
             await self._turn_savepoint(conn, "SAVEPOINT")
+        failure: Exception | None = None
         token = _active.set((conn, asyncio.current_task()))
         try:
             turn.result = await turn.body(conn)
         except Exception as exc:
+            failure = exc
+        finally:
             _active.reset(token)
+        if failure is None:
             if savepoint:
-                await self._turn_savepoint(conn, "ROLLBACK TO")
                 await self._turn_savepoint(conn, "RELEASE")
-            else:
-                await conn.rollback()
-                await conn.begin()
-            turn.committed.set_exception(exc)
-            return False
-        _active.reset(token)
+            return True
         if savepoint:
+            await self._turn_savepoint(conn, "ROLLBACK TO")
             await self._turn_savepoint(conn, "RELEASE")
-        return True
+        else:
+            await conn.rollback()
+            await conn.begin()
+        turn.committed.set_exception(failure)
+        return False
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
