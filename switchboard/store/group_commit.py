@@ -158,18 +158,22 @@ class GroupCommitter:
             failure = exc
         finally:
             _active.reset(token)
+        await self._end_turn(conn, savepoint, kept=failure is None)
         if failure is None:
-            if savepoint:
-                await self._turn_savepoint(conn, "RELEASE")
             return True
-        if savepoint:
-            await self._turn_savepoint(conn, "ROLLBACK TO")
-            await self._turn_savepoint(conn, "RELEASE")
-        else:
-            await conn.rollback()
-            await conn.begin()
         turn.committed.set_exception(failure)
         return False
+
+    async def _end_turn(self, conn: AsyncConnection, savepoint: bool, *, kept: bool) -> None:
+        """Keep or undo a turn's work: its savepoint released or rolled back to, or, for a
+        turn without one (nothing before it to keep), the whole transaction begun again."""
+        if savepoint:
+            if not kept:
+                await self._turn_savepoint(conn, "ROLLBACK TO")
+            await self._turn_savepoint(conn, "RELEASE")
+        elif not kept:
+            await conn.rollback()
+            await conn.begin()
 
     def _ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -230,16 +234,10 @@ class GroupCommitter:
                     if savepoint:
                         await self._turn_savepoint(conn, "SAVEPOINT")
                     turn.go.set_result(conn)
-                    if await turn.done:
-                        if savepoint:
-                            await self._turn_savepoint(conn, "RELEASE")
+                    kept = await turn.done
+                    await self._end_turn(conn, savepoint, kept=kept)
+                    if kept:
                         batch.append(turn)
-                    elif savepoint:
-                        await self._turn_savepoint(conn, "ROLLBACK TO")
-                        await self._turn_savepoint(conn, "RELEASE")
-                    else:
-                        await conn.rollback()
-                        await conn.begin()
                 turn = None
                 if len(batch) < self.max_batch and not self._queue.empty():
                     turn = self._queue.get_nowait()
