@@ -16,8 +16,15 @@ event loop's thread, `execute` and `executemany` call the `sqlite3` connection d
 connection with no transaction open begins one first (SQLAlchemy's autobegin), errors come
 out as SQLAlchemy's exception classes (`IntegrityError`, `OperationalError`, …), and
 statements that write the tables `store/change_watch.py` watches still go through
-SQLAlchemy, whose event tells the caches. Every other driver (PostgreSQL) goes through
-`exec_driver_sql` as before.
+SQLAlchemy, whose event tells the caches.
+
+On PostgreSQL, a prepared SELECT on a connection outside any transaction (a single read,
+`Runtime.read_one`: a message lookup) goes to the asyncpg connection directly, once its
+columns' types are known: SQLAlchemy's execution context and result around it were a
+quarter of the lookup's database time. asyncpg prepares it once per connection, as
+SQLAlchemy's adapter would have, and converts values with the same codecs. Everything else
+on PostgreSQL, where SQLAlchemy's adapter starts transactions and translates errors, goes
+through `exec_driver_sql` as before.
 """
 
 from __future__ import annotations
@@ -64,10 +71,34 @@ def _translated(exc: sqlite3.Error, sql: str, params: Any) -> Exception:
     return sa.exc.DBAPIError.instance(sql, params, exc, sqlite3.Error)
 
 
-async def execute(conn: AsyncConnection, sql: str, params: Sequence[Any]) -> DriverResult:
-    """Run one statement with positional `params`; its rows (none for most DML)."""
+def _autocommit_asyncpg(conn: AsyncConnection, sql: str) -> Any | None:
+    """The asyncpg connection under `conn`, if `sql` is a SELECT that may run on it directly:
+    the connection holds no transaction and starts none (`Runtime.read_one`'s)."""
+    if conn.dialect.driver != "asyncpg" or conn.sync_connection is None:
+        return None
+    if sql.lstrip()[:6].upper() != "SELECT":
+        return None
+    pooled = conn.sync_connection.connection
+    if not getattr(pooled.dbapi_connection, "autocommit", False):
+        return None
+    return pooled.driver_connection
+
+
+async def execute(
+    conn: AsyncConnection, sql: str, params: Sequence[Any], *, describe: bool = True
+) -> DriverResult:
+    """Run one statement with positional `params`; its rows (none for most DML), and their
+    description if `describe` (else it may be None)."""
     raw = _direct_connection(conn, sql)
     if raw is None:
+        pg = None if describe else _autocommit_asyncpg(conn, sql)
+        if pg is not None:
+            try:
+                return DriverResult(await pg.fetch(sql, *params), None)
+            except Exception:
+                # A SELECT outside a transaction changed nothing: through SQLAlchemy it fails
+                # again with its usual exception (and a lost connection invalidates the pool).
+                pass
         result = await conn.exec_driver_sql(sql, tuple(params))
         description = result.cursor.description if result.cursor is not None else None
         rows = result.all() if result.returns_rows else []

@@ -176,8 +176,9 @@ class Prepared:
             sql, args = _expanded(plan, params)
         else:
             sql, args = layout.sql, layout.arguments(params)
-        result = await driver_calls.execute(conn, sql, args)
-        if plan.result_converters is None:
+        describe = plan.result_converters is None
+        result = await driver_calls.execute(conn, sql, args, describe=describe)
+        if describe:
             described = result.description or ()
             type_codes = [d[1] for d in described] or [None] * len(self._result_columns)
             plan.result_converters = tuple(
