@@ -65,8 +65,9 @@ def settle(pid: int, timeout: float, quiet: float = 0.05) -> float:
     return time.monotonic() - began
 
 
-def lookups(port: int, ids: list[str], count: int) -> dict[str, float]:
-    """Sequential GET /v2/messages/{id} on one keep-alive connection; latency in ms."""
+def lookups(port: int, ids: list[str], count: int, pid: int) -> dict[str, float]:
+    """Sequential GET /v2/messages/{id} on one keep-alive connection; latency in ms, and
+    the server's (`pid`'s) CPU per lookup in µs, which moves less with the machine's phase."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": JSON_HEADERS["Authorization"]}
     rng = random.Random(11)
@@ -76,6 +77,7 @@ def lookups(port: int, ids: list[str], count: int) -> dict[str, float]:
         for _ in range(3):  # warm the connection and the key cache
             conn.request("GET", f"/v2/messages/{ids[0]}", headers=headers)
             conn.getresponse().read()
+        cpu_before = cpu_seconds(pid)
         for _ in range(count):
             message_id = rng.choice(ids)
             t = time.perf_counter()
@@ -85,10 +87,12 @@ def lookups(port: int, ids: list[str], count: int) -> dict[str, float]:
             lat.append((time.perf_counter() - t) * 1000)
             if resp.status != 200:
                 misses += 1
+        cpu_us = (cpu_seconds(pid) - cpu_before) / max(1, count) * 1e6
     finally:
         conn.close()
     return {
         "count": len(lat),
+        "cpu_us": cpu_us,
         "misses": misses,
         "p50_ms": percentile(lat, 50),
         "p99_ms": percentile(lat, 99),
@@ -139,7 +143,7 @@ def measure(
         c0, t0 = cpu_seconds(sb.proc.pid), time.monotonic()
         time.sleep(10)
         res["idle_cpu"] = (cpu_seconds(sb.proc.pid) - c0) / (time.monotonic() - t0)
-        res["lookup"] = lookups(sb.port, ids, lookup_count)
+        res["lookup"] = lookups(sb.port, ids, lookup_count, sb.proc.pid)
         load = closed_loop(sb.send_url, seconds=seconds, work=work)
         res["accept"] = load.as_dict()
         res["accept"]["extra"].pop("wrk_text", None)
@@ -296,6 +300,12 @@ def report(out: dict[str, Any]) -> str:
                 fmt(e["lookup"]["p99_ms"], 2),
                 fmt(f["lookup"]["p99_ms"], 2),
                 ratio(f["lookup"]["p99_ms"], e["lookup"]["p99_ms"]),
+            ],
+            [
+                "  server CPU per lookup, µs",
+                fmt(e["lookup"]["cpu_us"], 0),
+                fmt(f["lookup"]["cpu_us"], 0),
+                ratio(f["lookup"]["cpu_us"], e["lookup"]["cpu_us"]),
             ],
             ["  lookups not found", e["lookup"]["misses"], f["lookup"]["misses"], ""],
             [
