@@ -6,6 +6,7 @@ stops it (SIGINT, then SIGKILL to that session only) on exit, on error and on Ct
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import contextlib
 import json
@@ -21,6 +22,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -239,6 +241,52 @@ def workdir(prefix: str = "switchboard-bench-") -> Iterator[Path]:
             print(f"work directory kept: {path}")
         else:
             shutil.rmtree(path, ignore_errors=True)
+
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+async def pg_admin(url: str, sql: str) -> None:
+    """One statement on the PostgreSQL server at `url` (CREATE / DROP DATABASE)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def pg_reachable(url: str) -> bool:
+    try:
+        asyncio.run(asyncio.wait_for(pg_admin(url, "SELECT 1"), 5))
+    except Exception:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def throwaway_postgres(pg_url: str) -> Iterator[str]:
+    """The URL of a new PostgreSQL database on `pg_url`'s server, dropped afterwards."""
+    name = f"switchboard_bench_{uuid.uuid4().hex[:10]}"
+    base, _, _ = pg_url.rpartition("/")
+    asyncio.run(pg_admin(pg_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{base}/{name}"
+    finally:
+        asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def migrate(db_url: str, work: Path) -> None:
+    """`switchboard migrate` on `db_url` (the code under test's schema)."""
+    out = run_child(
+        [str(BIN / "switchboard"), "migrate", "--db", db_url],
+        env=child_env(),
+        cwd=work,
+        timeout=300,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"switchboard migrate failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}")
 
 
 def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:

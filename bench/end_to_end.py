@@ -20,18 +20,24 @@ The output says which one was measured. The sandbox's receipt delay is set to
 one process doing everything on one core. `--role split` runs the same sandbox as two
 processes on the same SQLite file, `switchboard api` (accepting) and `switchboard worker`
 (dispatcher, sandbox carrier, receipts, webhooks), as an operator would split the roles.
+`--backend postgresql` runs either on a throwaway PostgreSQL database (created on
+`--pg-url`'s server, migrated, dropped afterwards) instead of a SQLite file.
 
     python -m bench.end_to_end --rate 200 --seconds 20
     python -m bench.end_to_end --rate 200 --seconds 20 --role split
+    python -m bench.end_to_end --rate 200 --seconds 20 --role split --backend postgresql
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import json
 import sqlite3
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +45,7 @@ from typing import Any
 from bench import loadgen
 from bench.common import (
     BIN,
+    DEFAULT_PG,
     SEND_BODY,
     LocalHttpProcess,
     Proc,
@@ -49,10 +56,12 @@ from bench.common import (
     get_json,
     header,
     loadavg,
+    migrate,
     percentile,
     post_json,
     server_env,
     table,
+    throwaway_postgres,
     wait_log,
     workdir,
 )
@@ -92,16 +101,51 @@ def point_profile_at(sb: Switchboard, url: str) -> str:
     return profile_id
 
 
-def db_rows(db_path: Path) -> dict[str, tuple[str, datetime, datetime | None]]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=30)
+Rows = dict[str, tuple[str, datetime, datetime | None]]
+_ROWS_SQL = "SELECT id, status, received_at, completed_at FROM messages"
+
+
+def db_rows(db_url: str) -> Rows:
+    """Every message's id → (status, received_at, completed_at), read outside the server."""
+    if db_url.startswith("sqlite:///"):
+        path = db_url.removeprefix("sqlite:///")
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            rows = conn.execute(_ROWS_SQL).fetchall()
+        finally:
+            conn.close()
+        return {
+            r[0]: (
+                r[1],
+                datetime.fromisoformat(r[2]),
+                datetime.fromisoformat(r[3]) if r[3] else None,
+            )
+            for r in rows
+        }
+    return asyncio.run(_postgres_rows(db_url))
+
+
+async def _postgres_rows(db_url: str) -> Rows:
+    import asyncpg
+
+    conn = await asyncpg.connect(db_url)
     try:
-        rows = conn.execute("SELECT id, status, received_at, completed_at FROM messages").fetchall()
+        rows = await conn.fetch(_ROWS_SQL)
     finally:
-        conn.close()
-    return {
-        r[0]: (r[1], datetime.fromisoformat(r[2]), datetime.fromisoformat(r[3]) if r[3] else None)
-        for r in rows
-    }
+        await conn.close()
+    return {r[0]: (r[1], r[2], r[3]) for r in rows}
+
+
+@contextlib.contextmanager
+def database(backend: str, work: Path, pg_url: str) -> Iterator[str]:
+    """The URL of a new database: a SQLite file in `work`, or a migrated throwaway
+    PostgreSQL database."""
+    if backend == "sqlite":
+        yield f"sqlite:///{work / 'e2e.db'}"
+        return
+    with throwaway_postgres(pg_url) as url:
+        migrate(url, work)
+        yield url
 
 
 def wait_until(done: Any, timeout: float) -> bool:
@@ -146,16 +190,17 @@ def run(
     drain_timeout: float = 120.0,
     per_host_limit: int = 64,
     role: str = "serve",
+    backend: str = "sqlite",
+    pg_url: str = DEFAULT_PG,
 ) -> dict[str, Any]:
     out: dict[str, Any] = {
         "load_at_start": loadavg(),
         "delivery_delay": delivery_delay,
         "per_host_limit": per_host_limit,
         "role": role,
+        "backend": backend,
     }
-    with workdir() as work:
-        db_path = work / "e2e.db"
-        db_url = f"sqlite:///{db_path}"
+    with workdir() as work, database(backend, work, pg_url) as db_url:
         env = {
             "SWITCHBOARD_SANDBOX__DELIVERY_DELAY": str(delivery_delay),
             # Every webhook goes to the one receiver: the per-host bound (8 by default, a
@@ -219,7 +264,7 @@ def run(
                         lambda ids=ids: (
                             sum(
                                 1
-                                for i, r in db_rows(db_path).items()
+                                for i, r in db_rows(db_url).items()
                                 if i in ids and r[0] in TERMINAL
                             )
                             >= len(ids)
@@ -234,7 +279,7 @@ def run(
                     "started": started,
                     "finalized": receiver.finalized_at() if webhooks else {},
                 }
-            rows = db_rows(db_path)
+            rows = db_rows(db_url)
             webhook_stats = receiver.stats()
         finally:
             sb.stop()
@@ -294,6 +339,7 @@ def run(
 
 
 _ROLES = {"serve": "switchboard serve", "split": "switchboard api + worker"}
+_BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
 
 def report(out: dict[str, Any]) -> str:
@@ -378,7 +424,12 @@ def report(out: dict[str, Any]) -> str:
     return "\n".join(
         [
             table(
-                [f"end to end (SQLite, sandbox carrier, {_ROLES[out['role']]})", "value", "note"],
+                [
+                    f"end to end ({_BACKENDS[out.get('backend', 'sqlite')]}, sandbox carrier,"
+                    f" {_ROLES[out['role']]})",
+                    "value",
+                    "note",
+                ],
                 rows,
             ),
             "",
@@ -410,6 +461,10 @@ def main() -> None:
         default="serve",
         help="serve: one process; split: `switchboard api` + `switchboard worker`",
     )
+    parser.add_argument("--backend", choices=sorted(_BACKENDS), default="sqlite")
+    parser.add_argument(
+        "--pg-url", default=DEFAULT_PG, help="server to create the throwaway database on"
+    )
     parser.add_argument("--json", help="also write the raw results here")
     args = parser.parse_args()
     print(header("End to end: accepted → delivered → message.finalized webhook"), flush=True)
@@ -422,6 +477,8 @@ def main() -> None:
         drain_timeout=min(args.drain_timeout, 900.0),
         per_host_limit=max(1, min(args.per_host_limit, 1000)),
         role=args.role,
+        backend=args.backend,
+        pg_url=args.pg_url,
     )
     print(report(out))
     dump_json(args.json, out)

@@ -20,17 +20,15 @@ The empty-store figures are the same-run baseline of the full-store ones.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import http.client
 import json
 import random
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
-    BIN,
+    DEFAULT_PG,
     JSON_HEADERS,
     PYTHON,
     SEND_BODY,
@@ -42,15 +40,16 @@ from bench.common import (
     fmt,
     header,
     loadavg,
+    migrate,
     percentile,
+    pg_reachable,
     post_json,
     ratio,
     run_child,
     table,
+    throwaway_postgres,
     workdir,
 )
-
-DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def settle(pid: int, timeout: float, quiet: float = 0.05) -> float:
@@ -154,17 +153,6 @@ def measure(
     return res
 
 
-def migrate(db_url: str, work: Path) -> None:
-    out = run_child(
-        [str(BIN / "switchboard"), "migrate", "--db", db_url],
-        env=child_env(),
-        cwd=work,
-        timeout=300,
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"switchboard migrate failed:\n{out.stdout[-2000:]}{out.stderr[-3000:]}")
-
-
 def fill(db_url: str, work: Path, rows: int, events: int) -> dict[str, Any]:
     out = run_child(
         [PYTHON, "-m", "bench.fill", "--db", db_url, "--rows", str(rows), "--events", str(events)],
@@ -193,24 +181,6 @@ def run_backend(
     ids = sample_ids(db_url, work, 5000)
     full = measure(db_url, work, seconds, lookup_count, ids, role)
     return {"empty": empty, "fill": filled, "full": full}
-
-
-async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-def pg_reachable(url: str) -> bool:
-    try:
-        asyncio.run(asyncio.wait_for(_pg_admin(url, "SELECT 1"), 5))
-    except Exception:
-        return False
-    return True
 
 
 def run(
@@ -247,12 +217,9 @@ def run(
             if not pg_reachable(pg_url):
                 out["postgresql"] = {"skipped": f"{pg_url} not reachable"}
                 continue
-            name = f"switchboard_bench_{uuid.uuid4().hex[:10]}"
-            base, _, _ = pg_url.rpartition("/")
-            asyncio.run(_pg_admin(pg_url, f'CREATE DATABASE "{name}"'))
-            try:
+            with throwaway_postgres(pg_url) as pg_db:
                 out["postgresql"] = run_backend(
-                    f"{base}/{name}",
+                    pg_db,
                     work,
                     rows=rows,
                     events=events,
@@ -260,8 +227,6 @@ def run(
                     lookup_count=lookup_count,
                     role=role,
                 )
-            finally:
-                asyncio.run(_pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     out["load_at_end"] = loadavg()
     return out
 
