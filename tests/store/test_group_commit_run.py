@@ -187,3 +187,56 @@ def test_a_caller_cancelled_during_the_commit_leaves_the_others_answered(
         await engine.dispose()
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("body_fails", [False, True])
+def test_a_caller_cancelled_while_its_body_runs(tmp_path: Path, body_fails: bool) -> None:
+    """The body, begun, finishes (its work kept or, failing, undone) and nobody hears of it;
+    the other callers of its batch, before and after it, get their answers."""
+
+    async def main() -> None:
+        committer, engine = await setup(tmp_path)
+        release = asyncio.Event()
+        running = asyncio.Event()
+        proceed = asyncio.Event()
+
+        async def first(conn: AsyncConnection) -> int:
+            await release.wait()  # the rest queue meanwhile: one batch for all
+            await conn.execute(items.insert().values(id=99))
+            return 99
+
+        async def slow(conn: AsyncConnection) -> None:
+            await conn.execute(items.insert().values(id=100))
+            running.set()
+            await proceed.wait()
+            if body_fails:
+                raise ValueError("undone, and nobody to tell")
+
+        async def insert(conn: AsyncConnection, i: int) -> int:
+            await conn.execute(items.insert().values(id=i))
+            return i
+
+        def run_insert(i: int) -> asyncio.Task[int]:
+            return asyncio.create_task(committer.run(lambda c: insert(c, i)))
+
+        tasks = [asyncio.create_task(committer.run(first))]
+        await asyncio.sleep(0)
+        tasks += [run_insert(0), run_insert(1)]
+        cancelled = asyncio.create_task(committer.run(slow))
+        tasks.append(run_insert(2))
+        await asyncio.sleep(0)
+        release.set()
+        await running.wait()
+        cancelled.cancel()
+        await asyncio.sleep(0)
+        proceed.set()
+        assert await asyncio.wait_for(asyncio.gather(*tasks), 10) == [99, 0, 1, 2]
+        with pytest.raises(asyncio.CancelledError):
+            await cancelled
+        assert committer.batches == 1
+        expected = {99, 0, 1, 2} | (set() if body_fails else {100})
+        assert await stored(engine) == expected
+        await committer.close()
+        await engine.dispose()
+
+    asyncio.run(main())
