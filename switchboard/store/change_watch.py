@@ -53,6 +53,12 @@ def watch(engine: AsyncEngine) -> ChangeWatch:
 
     @sa.event.listens_for(engine.sync_engine, "rollback")
     def _after_rollback(conn: Any) -> None:
+        if conn.invalidated:
+            # A lost connection (the server went away mid-transaction) took its record of
+            # writes with it; reading `info` now would raise in place of the error that
+            # lost it. Assume a write.
+            changes.bump()
+            return
         if conn.info.pop(_DIRTY, False):
             changes.bump()
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from switchboard.config import load_settings
 from switchboard.services.runtime import Runtime
+from switchboard.store.change_watch import watch
 from switchboard.store.database import create_engine
 from switchboard.store.prepared import Prepared
 from switchboard.store.types import JSONType, UTCDateTime
@@ -145,6 +146,37 @@ def test_a_connection_the_server_closed_is_replaced_without_pinging_live_ones(
             assert second != first
         finally:
             await rt.close()
+            await engine.dispose()
+
+    asyncio.run(main())
+
+
+def test_a_connection_lost_mid_transaction_raises_its_own_error(postgres_url: str) -> None:
+    """The server ends a connection inside a transaction: the statement's disconnect error
+    comes out (not one raised by the caches' rollback listener), the caches are told, and
+    the next transaction gets a new connection."""
+
+    async def main() -> None:
+        engine = create_engine(postgres_url, pool_size=1)
+        changes = watch(engine)
+        try:
+            async with engine.connect() as conn:
+                await conn.begin()
+                pid = (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one()
+                admin = await asyncpg.connect(postgres_url)
+                try:
+                    assert await admin.fetchval("SELECT pg_terminate_backend($1)", pid)
+                finally:
+                    await admin.close()
+                before = changes.generation
+                with pytest.raises(sa.exc.DBAPIError) as lost:
+                    await conn.execute(sa.text("SELECT 1"))
+                assert lost.value.connection_invalidated
+                await conn.rollback()
+            assert changes.generation > before
+            async with engine.begin() as conn:
+                assert (await conn.execute(sa.text("SELECT pg_backend_pid()"))).scalar_one() != pid
+        finally:
             await engine.dispose()
 
     asyncio.run(main())
