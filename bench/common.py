@@ -267,14 +267,18 @@ def pg_reachable(url: str) -> bool:
 
 @contextlib.contextmanager
 def throwaway_postgres(pg_url: str) -> Iterator[str]:
-    """The URL of a new PostgreSQL database on `pg_url`'s server, dropped afterwards."""
+    """The URL of a new PostgreSQL database on `pg_url`'s server, dropped afterwards
+    unless BENCH_KEEP_WORKDIR is set (as `workdir` keeps a SQLite file)."""
     name = f"switchboard_bench_{uuid.uuid4().hex[:10]}"
     base, _, _ = pg_url.rpartition("/")
     asyncio.run(pg_admin(pg_url, f'CREATE DATABASE "{name}"'))
     try:
         yield f"{base}/{name}"
     finally:
-        asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if os.environ.get("BENCH_KEEP_WORKDIR"):
+            print(f"database kept: {base}/{name}")
+        else:
+            asyncio.run(pg_admin(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def migrate(db_url: str, work: Path) -> None:
