@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.config import Settings
 from switchboard.services.lookup_cache import LookupCache
+from switchboard.store.after_commit import run_committed
 from switchboard.store.change_watch import ChangeWatch, watch
 from switchboard.store.group_commit import GroupCommitter
 
@@ -96,14 +97,18 @@ class Runtime:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction; it has committed when the block exits without error.
 
-        On SQLite, transactions share commits through the group committer (one writer).
+        On SQLite, transactions share commits through the group committer (one writer). On
+        PostgreSQL, what waits for the commit (`store/after_commit.py`) is called once the
+        COMMIT has returned.
         """
         if self.group_commit is not None:
             async with self.group_commit.transaction() as conn:
                 yield conn
             return
-        async with self.engine.begin() as conn:
-            yield conn
+        async with self.engine.connect() as conn:
+            async with conn.begin():
+                yield conn
+            run_committed(conn)
 
     async def run_transaction(self, body: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`await body(conn)` in a write transaction; its result once committed.
@@ -115,8 +120,11 @@ class Runtime:
         """
         if self.group_commit is not None:
             return await self.group_commit.run(body)
-        async with self.engine.begin() as conn:
-            return await body(conn)
+        async with self.engine.connect() as conn:
+            async with conn.begin():
+                result = await body(conn)
+            run_committed(conn)
+            return result
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

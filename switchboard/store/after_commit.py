@@ -8,32 +8,48 @@ listener ever added to it, one per batch that queued a webhook since the server 
 a commit's cost grew with the server's uptime. Here the callbacks wait in the connection's
 `info` dictionary, and one listener per engine runs (on commit) or drops (on rollback) them.
 
-SQLAlchemy's commit event fires as the COMMIT is issued, not once it has returned, as the
-listeners before did. For a wake-up that is soon enough on SQLite: the woken worker's own
-transaction queues behind the commit on the same writer connection. On PostgreSQL a worker
-woken that early may find nothing yet, and takes the rows at its next wake-up or poll.
+SQLAlchemy's commit event fires as the COMMIT is issued, not once it has returned. For a
+wake-up that is soon enough on SQLite: the woken worker's own transaction queues behind the
+commit on the same writer connection. On PostgreSQL a worker woken that early often found
+nothing yet (its claim's snapshot taken before the COMMIT had finished on the server) and
+took the rows at its next wake-up or poll: a message's webhooks waited about 100 ms each in
+a split deployment. There the event only sets the callbacks aside, and `run_committed`,
+called by `Runtime` once the COMMIT has returned, calls them.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PENDING = "switchboard_after_commit"
+_COMMITTED = "switchboard_committed"  # set aside at a COMMIT, for `run_committed`
 _installed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
 
-def _run(conn: sa.Connection) -> None:
-    for callback in conn.info.pop(_PENDING, ()):
+def _call(callbacks: Iterable[Callable[[], Any]]) -> None:
+    for callback in callbacks:
         callback()
 
 
+def _run(conn: sa.Connection) -> None:
+    pending = conn.info.pop(_PENDING, ())
+    if conn.dialect.name == "sqlite":
+        _call(pending)
+        return
+    # Left by a commit that nobody followed with `run_committed`: committed, so due.
+    _call(conn.info.pop(_COMMITTED, ()))
+    if pending:
+        conn.info[_COMMITTED] = pending
+
+
 def _drop(conn: sa.Connection) -> None:
-    conn.info.pop(_PENDING, None)
+    if not conn.invalidated:  # a lost connection's `info` is gone (and reading it raises)
+        conn.info.pop(_PENDING, None)
 
 
 def _install(engine: sa.Engine) -> None:
@@ -52,3 +68,11 @@ def after_commit(conn: AsyncConnection, callback: Callable[[], Any]) -> None:
         return
     _install(sync.engine)
     sync.info.setdefault(_PENDING, []).append(callback)
+
+
+def run_committed(conn: AsyncConnection) -> None:
+    """Call what waited for the transaction `conn` has just committed (PostgreSQL; on
+    SQLite the commit itself did)."""
+    sync = conn.sync_connection
+    if sync is not None and not sync.invalidated:
+        _call(sync.info.pop(_COMMITTED, ()))

@@ -6,10 +6,15 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from switchboard.config import load_settings
+from switchboard.services.runtime import Runtime
 from switchboard.store.after_commit import after_commit
 from switchboard.store.group_commit import GroupCommitter
+from tests.conftest import fresh_database
 from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
@@ -63,3 +68,45 @@ def test_a_kept_connection_gathers_no_listeners(tmp_path: Path) -> None:
             await committer.close()
 
     asyncio.run(main())
+
+
+def test_on_postgresql_callbacks_run_once_the_commit_has_returned(tmp_path: Path) -> None:
+    """A worker woken by a callback must find the rows: on PostgreSQL the callback runs once
+    the server has committed (SQLAlchemy's commit event comes before the COMMIT is sent)."""
+
+    async def main(url: str) -> None:
+        async with fresh_tables(url, meta) as engine:
+            rt = Runtime(settings=load_settings(database_url=url), engine=engine)
+            seen: list[tuple[str, bool, int]] = []
+
+            async def count() -> int:
+                async with rt.read_one() as other:
+                    return int(
+                        (
+                            await other.execute(sa.select(sa.func.count()).select_from(rows))
+                        ).scalar_one()
+                    )
+
+            async def write(conn: AsyncConnection, i: int, form: str) -> None:
+                await conn.execute(rows.insert().values(id=i))
+                driver = (await conn.get_raw_connection()).driver_connection
+                assert driver is not None
+
+                def woken() -> None:
+                    seen.append((form, driver.is_in_transaction(), i))
+
+                after_commit(conn, woken)
+
+            await rt.run_transaction(lambda conn: write(conn, 1, "run_transaction"))
+            async with rt.transaction() as conn:
+                await write(conn, 2, "transaction")
+            with pytest.raises(ValueError):
+                async with rt.transaction() as conn:
+                    await write(conn, 3, "rolled back")
+                    raise ValueError("never committed")
+            assert seen == [("run_transaction", False, 1), ("transaction", False, 2)]
+            assert await count() == 2
+            await rt.close()
+
+    for url in fresh_database("postgres", tmp_path):
+        asyncio.run(main(url))
