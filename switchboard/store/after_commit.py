@@ -10,11 +10,10 @@ a commit's cost grew with the server's uptime. Here the callbacks wait in the co
 
 SQLAlchemy's commit event fires as the COMMIT is issued, not once it has returned. For a
 wake-up that is soon enough on SQLite: the woken worker's own transaction queues behind the
-commit on the same writer connection. On PostgreSQL a worker woken that early often found
+commit on the same writer connection. On PostgreSQL a worker woken that early could find
 nothing yet (its claim's snapshot taken before the COMMIT had finished on the server) and
-took the rows at its next wake-up or poll: a message's webhooks waited about 100 ms each in
-a split deployment. There the event only sets the callbacks aside, and `run_committed`,
-called by `Runtime` once the COMMIT has returned, calls them.
+take the rows only at its next wake-up or poll. There the event only sets the callbacks
+aside, and `run_committed`, called by `Runtime` once the COMMIT has returned, calls them.
 """
 
 from __future__ import annotations
