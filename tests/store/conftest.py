@@ -20,6 +20,12 @@ def own_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator
     yield from fresh_database(request.param, tmp_path, "store.db")
 
 
+@pytest.fixture
+def postgres_url(tmp_path: Path) -> Iterator[str]:
+    """A PostgreSQL database of the test's own, for what only PostgreSQL does."""
+    yield from fresh_database("postgres", tmp_path)
+
+
 @asynccontextmanager
 async def fresh_tables(url: str, meta: sa.MetaData) -> AsyncIterator[AsyncEngine]:
     """An engine on `url` (a database of the test's own) with `meta`'s tables created."""

@@ -14,7 +14,6 @@ from switchboard.config import load_settings
 from switchboard.services.runtime import Runtime
 from switchboard.store.after_commit import after_commit
 from switchboard.store.group_commit import GroupCommitter
-from tests.conftest import fresh_database
 from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
@@ -70,7 +69,7 @@ def test_a_kept_connection_gathers_no_listeners(tmp_path: Path) -> None:
     asyncio.run(main())
 
 
-def test_on_postgresql_callbacks_run_once_the_commit_has_returned(tmp_path: Path) -> None:
+def test_on_postgresql_callbacks_run_once_the_commit_has_returned(postgres_url: str) -> None:
     """A worker woken by a callback must find the rows: on PostgreSQL the callback runs once
     the server has committed (SQLAlchemy's commit event comes before the COMMIT is sent)."""
 
@@ -108,5 +107,4 @@ def test_on_postgresql_callbacks_run_once_the_commit_has_returned(tmp_path: Path
             assert await count() == 2
             await rt.close()
 
-    for url in fresh_database("postgres", tmp_path):
-        asyncio.run(main(url))
+    asyncio.run(main(postgres_url))

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
-from typing import Any
 
 import asyncpg
 import pytest
@@ -22,7 +20,6 @@ from switchboard.store.change_watch import watch
 from switchboard.store.database import create_engine
 from switchboard.store.prepared import Prepared
 from switchboard.store.types import JSONType, UTCDateTime
-from tests.conftest import fresh_database
 from tests.store.conftest import fresh_tables
 
 meta = sa.MetaData()
@@ -48,11 +45,6 @@ ROW = {
 }
 BY_ID = Prepared(sa.select(things).where(things.c.id == sa.bindparam("id")))
 BY_N = Prepared(sa.select(things.c.id).where(things.c.n == sa.bindparam("n")))
-
-
-@pytest.fixture
-def postgres_url(tmp_path: Path) -> Any:
-    yield from fresh_database("postgres", tmp_path)
 
 
 @asynccontextmanager
