@@ -39,6 +39,14 @@ def _earlier_unsettled() -> sa.Exists:
 
     Keeps `message.sent` ahead of `message.finalized` for a receiver that answers, without
     letting a failing receiver hold later events back past the first round.
+
+    Written so that the one plan PostgreSQL can choose is a probe of the `(message_id,
+    created_at)` index per candidate, whatever the table's statistics say. Planned as an
+    anti-join from a new table's missing statistics, under a backlog of 5,485 pending
+    deliveries, a claim took 9.5 s: each probe read every entry of the partial indexes on
+    `status` (dead ones included) through a bitmap OR. `OFFSET 0` keeps the subquery a
+    per-row subplan instead of a join, and `status IN (…)` matches neither partial index's
+    predicate; together: 2 ms with or without statistics (1.5 ms before, with them).
     """
     other = webhook_deliveries.alias("earlier")
     d = webhook_deliveries.c
@@ -51,11 +59,10 @@ def _earlier_unsettled() -> sa.Exists:
                 other.c.created_at < d.created_at,
                 sa.and_(other.c.created_at == d.created_at, other.c.id < d.id),
             ),
-            sa.or_(
-                other.c.status == inline("delivering"),
-                sa.and_(other.c.status == inline("pending"), other.c.attempt_count == 0),
-            ),
+            other.c.status.in_([inline("delivering"), inline("pending")]),
+            sa.or_(other.c.status == inline("delivering"), other.c.attempt_count == 0),
         )
+        .offset(sa.literal_column("0"))
         .exists()
     )
 
