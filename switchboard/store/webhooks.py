@@ -45,8 +45,9 @@ def _earlier_unsettled() -> sa.Exists:
     anti-join from a new table's missing statistics, under a backlog of 5,485 pending
     deliveries, a claim took 9.5 s: each probe read every entry of the partial indexes on
     `status` (dead ones included) through a bitmap OR. `OFFSET 0` keeps the subquery a
-    per-row subplan instead of a join, and `status IN (…)` matches neither partial index's
-    predicate; together: 2 ms with or without statistics (1.5 ms before, with them).
+    per-row subplan instead of a join, `status IN (…)` matches neither partial index's
+    predicate, and comparing `(created_at, id)` as one row makes the probe one index range
+    rather than two: 2–3 ms with or without statistics (1.6 ms before, with them).
     """
     other = webhook_deliveries.alias("earlier")
     d = webhook_deliveries.c
@@ -54,11 +55,7 @@ def _earlier_unsettled() -> sa.Exists:
         sa.select(other.c.id)
         .where(
             other.c.message_id == d.message_id,
-            other.c.id != d.id,
-            sa.or_(
-                other.c.created_at < d.created_at,
-                sa.and_(other.c.created_at == d.created_at, other.c.id < d.id),
-            ),
+            sa.tuple_(other.c.created_at, other.c.id) < sa.tuple_(d.created_at, d.id),
             other.c.status.in_([inline("delivering"), inline("pending")]),
             sa.or_(other.c.status == inline("delivering"), other.c.attempt_count == 0),
         )

@@ -1,10 +1,12 @@
-"""The webhook sender's claim on PostgreSQL: one good plan, whatever the statistics say.
+"""The webhook sender's claim: a message's deliveries in order, and on PostgreSQL one good
+plan whatever the statistics say.
 
-A new database under a burst has none (autovacuum analyzes a table a minute or more after
-it fills), and PostgreSQL then planned the claim's "no earlier unsettled delivery of the
-same message" as an anti-join whose every probe read the whole partial indexes on `status`:
-9.5 s per claim with 5,485 deliveries pending. The claim must probe the `(message_id,
-created_at)` index once per candidate instead, and still take the right rows.
+A new database under a burst has no statistics (autovacuum analyzes a table a minute or
+more after it fills), and PostgreSQL then planned the claim's "no earlier unsettled
+delivery of the same message" as an anti-join whose every probe read the whole partial
+indexes on `status`: 9.5 s per claim with 5,485 deliveries pending. The claim must probe
+the `(message_id, created_at)` index once per candidate instead, and still take the right
+rows.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from switchboard.domain.clock import utcnow
 from switchboard.store import webhooks
-from switchboard.store.schema import metadata
+from switchboard.store.schema import metadata, webhook_deliveries
 from tests.store.conftest import fresh_tables
 
 SETTLED = 3_000  # messages whose two deliveries went pending → delivering → delivered
@@ -90,3 +92,66 @@ def test_webhook_claim_probes_the_message_index_without_statistics(postgres_url:
     # `message.finalized` while the `sent` before it is untried.
     expected = [f"d{i}-0" for i in range(SETTLED + 1, SETTLED + 65)]
     assert [row["id"] for row in claimed] == expected
+
+
+def test_deliveries_created_at_the_same_instant_go_in_id_order(own_database_url: str) -> None:
+    """Two events of one message queued in the same transaction share `created_at`: the
+    lower id goes first, and the other waits until it is settled."""
+    now = utcnow()
+    rows = [
+        {
+            "id": f"d-{name}",
+            "account_id": "acc",
+            "event_id": f"e-{name}",
+            "event_type": "message.sent",
+            "message_id": "m1",
+            "targets": ["http://127.0.0.1:9/hook"],
+            "target_host": "127.0.0.1:9",
+            "status": "pending",
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for name in ("b", "a")
+    ]
+
+    async def main() -> tuple[list[str], list[str], list[str]]:
+        async with fresh_tables(own_database_url, metadata) as engine:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    metadata.tables["accounts"].insert(),
+                    {"id": "acc", "name": "test", "created_at": now},
+                )
+                await conn.execute(
+                    metadata.tables["webhook_events"].insert(),
+                    [
+                        {
+                            "id": r["event_id"],
+                            "account_id": "acc",
+                            "event_type": "message.sent",
+                            "message_id": "m1",
+                            "occurred_at": now,
+                            "data": "{}",
+                            "created_at": now,
+                        }
+                        for r in rows
+                    ],
+                )
+                await conn.execute(webhook_deliveries.insert(), rows)
+            async with engine.begin() as conn:
+                first = [r["id"] for r in await webhooks.claim_due(conn, "w1", utcnow(), 10)]
+            async with engine.begin() as conn:
+                held = [r["id"] for r in await webhooks.claim_due(conn, "w1", utcnow(), 10)]
+                await conn.execute(
+                    webhook_deliveries.update()
+                    .where(webhook_deliveries.c.id == "d-a")
+                    .values(status="delivered")
+                )
+            async with engine.begin() as conn:
+                then = [r["id"] for r in await webhooks.claim_due(conn, "w1", utcnow(), 10)]
+            return first, held, then
+
+    first, held, then = asyncio.run(main())
+    assert first == ["d-a"]
+    assert held == []  # `d-b` waits while `d-a` is in flight
+    assert then == ["d-b"]
