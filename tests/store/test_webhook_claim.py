@@ -33,7 +33,7 @@ _FILL = [
                CASE k WHEN 0 THEN 'message.sent' ELSE 'message.finalized' END,
                'm' || i, now(), '{{}}', now()
         FROM generate_series(1, {SETTLED + PENDING}) i, generate_series(0, 1) k""",
-    # Message i's deliveries were created i ms apart; its `message.finalized` 0.1 ms after its
+    # Messages 1 ms apart; each one's `message.finalized` created 0.1 ms after its
     # `message.sent`, so the claim's order (due time, then creation) puts `sent` first.
     f"""INSERT INTO webhook_deliveries (id, account_id, event_id, event_type, message_id,
             targets, target_host, status, next_attempt_at, created_at, updated_at)
