@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from switchboard.config import Settings
 from switchboard.services.lookup_cache import LookupCache
-from switchboard.store.after_commit import run_committed
+from switchboard.store import after_commit
 from switchboard.store.change_watch import ChangeWatch, watch
 from switchboard.store.group_commit import GroupCommitter
 
@@ -105,10 +105,8 @@ class Runtime:
             async with self.group_commit.transaction() as conn:
                 yield conn
             return
-        async with self.engine.connect() as conn:
-            async with conn.begin():
-                yield conn
-            run_committed(conn)
+        async with self.engine.connect() as conn, after_commit.transaction(conn):
+            yield conn
 
     async def run_transaction(self, body: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """`await body(conn)` in a write transaction; its result once committed.
@@ -120,11 +118,8 @@ class Runtime:
         """
         if self.group_commit is not None:
             return await self.group_commit.run(body)
-        async with self.engine.connect() as conn:
-            async with conn.begin():
-                result = await body(conn)
-            run_committed(conn)
-            return result
+        async with self.engine.connect() as conn, after_commit.transaction(conn):
+            return await body(conn)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

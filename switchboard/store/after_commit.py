@@ -13,20 +13,22 @@ wake-up that is soon enough on SQLite: the woken worker's own transaction queues
 commit on the same writer connection. On PostgreSQL a worker woken that early could find
 nothing yet (its claim's snapshot taken before the COMMIT had finished on the server) and
 take the rows only at its next wake-up or poll. There the event only sets the callbacks
-aside, and `run_committed`, called by `Runtime` once the COMMIT has returned, calls them.
+aside, and a `transaction` of this module calls them once the COMMIT has returned, or drops
+them if it failed (no rollback event follows a failed COMMIT).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 _PENDING = "switchboard_after_commit"
-_COMMITTED = "switchboard_committed"  # set aside at a COMMIT, for `run_committed`
+_COMMITTED = "switchboard_committed"  # set aside at a COMMIT, for `transaction`
 _installed: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
 
 
@@ -40,7 +42,7 @@ def _run(conn: sa.Connection) -> None:
     if conn.dialect.name == "sqlite":
         _call(pending)
         return
-    # Left by a commit that nobody followed with `run_committed`: committed, so due.
+    # Left by a commit made outside `transaction`: committed, so due.
     _call(conn.info.pop(_COMMITTED, ()))
     if pending:
         conn.info[_COMMITTED] = pending
@@ -69,9 +71,22 @@ def after_commit(conn: AsyncConnection, callback: Callable[[], Any]) -> None:
     sync.info.setdefault(_PENDING, []).append(callback)
 
 
-def run_committed(conn: AsyncConnection) -> None:
-    """Call what waited for the transaction `conn` has just committed (PostgreSQL; on
-    SQLite the commit itself did)."""
+@asynccontextmanager
+async def transaction(conn: AsyncConnection) -> AsyncIterator[None]:
+    """A transaction on `conn` whose callbacks run once its COMMIT has returned, and never
+    if the block or the COMMIT fails (PostgreSQL; on SQLite the commit event runs them)."""
+    try:
+        async with conn.begin():
+            yield
+    except BaseException:
+        _set_aside(conn, drop=True)
+        raise
+    _set_aside(conn, drop=False)
+
+
+def _set_aside(conn: AsyncConnection, *, drop: bool) -> None:
     sync = conn.sync_connection
     if sync is not None and not sync.invalidated:
-        _call(sync.info.pop(_COMMITTED, ()))
+        callbacks = sync.info.pop(_COMMITTED, ())
+        if not drop:
+            _call(callbacks)

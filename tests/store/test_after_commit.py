@@ -108,3 +108,38 @@ def test_on_postgresql_callbacks_run_once_the_commit_has_returned(postgres_url: 
             await rt.close()
 
     asyncio.run(main(postgres_url))
+
+
+def test_on_postgresql_a_failed_commit_calls_nothing_then_or_later(postgres_url: str) -> None:
+    """A COMMIT the server refuses (here a deferred foreign key) is followed by no rollback
+    event: its callbacks must be dropped there, not run by the connection's next commit."""
+
+    async def main(url: str) -> None:
+        async with fresh_tables(url, meta) as engine:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql(
+                    "CREATE TABLE refs (row_id integer REFERENCES after_commit_rows (id)"
+                    " DEFERRABLE INITIALLY DEFERRED)"
+                )
+            rt = Runtime(settings=load_settings(database_url=url), engine=engine)
+            called: list[str] = []
+
+            async def refer_to_nothing(conn: AsyncConnection) -> None:
+                await conn.exec_driver_sql("INSERT INTO refs VALUES (404)")
+                after_commit(conn, lambda: called.append("refused"))
+
+            with pytest.raises(sa.exc.IntegrityError):
+                await rt.run_transaction(refer_to_nothing)
+            with pytest.raises(sa.exc.IntegrityError):
+                async with rt.transaction() as conn:
+                    await refer_to_nothing(conn)
+            assert called == []
+
+            for _ in range(2):  # the pool's connections that saw the refused COMMITs
+                async with rt.transaction() as conn:
+                    await conn.execute(rows.insert().values(id=len(called) + 1))
+                    after_commit(conn, lambda: called.append("committed"))
+            assert called == ["committed", "committed"]
+            await rt.close()
+
+    asyncio.run(main(postgres_url))
